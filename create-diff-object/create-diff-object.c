@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * create-diff-object - compares an original and a patched build of one
+ * kernel object and writes a diff object holding only what changed,
+ * plus a manifest of the functions to patch. Stages: elf-model.c reads
+ * both objects, correlate.c pairs them, changes.c finds what changed,
+ * include.c and special.c choose what to carry, output.c writes it.
+ *
+ * Exit: 0 changed, 1 error, 2 unsupported change, 3 no functional change.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diff.h"
+#include "log.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: create-diff-object [options] ORIG.o PATCHED.o OUTPUT.o\n"
+"\n"
+"  -s, --symbols FILE        the running kernel's vmlinux (symbol table)\n"
+"  -e, --symvers FILE        Module.symvers: symbols the kernel exports\n"
+"  -o, --objname NAME        \"vmlinux\" (default) or the module's name\n"
+"  -n, --name PATH           the object's name in messages\n"
+"  -m, --manifest FILE       write the patched-function manifest here\n"
+"  -z, --special-sizes FILE  \"section size\" lines from the sizeof probe\n"
+"  -d, --debug               debug output\n"
+"  -h, --help                this help\n"
+"\n"
+"Exit status: 0 changed, 1 error, 2 unsupported change,\n"
+"3 no functional change.\n");
+}
+
+static int load_sizes(struct diff_ctx *ctx, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char name[256];
+	size_t size;
+
+	if (!f) {
+		ERROR("%s: cannot read the special section sizes", path);
+		return -1;
+	}
+	while (fscanf(f, "%255s %zu", name, &size) == 2) {
+		struct special_sizes *s;
+
+		s = realloc(ctx->sizes, (ctx->nr_sizes + 1) * sizeof(*s));
+		if (!s || !(name[0] && (s[ctx->nr_sizes].name = strdup(name)))) {
+			ERROR("out of memory");
+			if (s)
+				ctx->sizes = s;
+			fclose(f);
+			return -1;
+		}
+		s[ctx->nr_sizes++].size = size;
+		ctx->sizes = s;
+	}
+	fclose(f);
+	return 0;
+}
+
+static int run(struct diff_ctx *ctx, const char *out, const char *manifest)
+{
+	int ret;
+
+	if (correlate(ctx) || detect_changes(ctx))
+		return KBP_EXIT_ERROR;
+	ret = include_changes(ctx);
+	if (ret == KBP_UNSUPPORTED)
+		return KBP_EXIT_UNSUPPORTED;
+	if (ret)
+		return KBP_EXIT_ERROR;
+	if (!ctx->nr_changed) {
+		printf("%s: no functional change\n", ctx->display);
+		return KBP_EXIT_NO_CHANGE;
+	}
+	if (write_output(ctx, out, manifest)) {
+		remove(out);
+		if (manifest)
+			remove(manifest);
+		return KBP_EXIT_ERROR;
+	}
+	return KBP_EXIT_CHANGED;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "symbols", required_argument, NULL, 's' },
+		{ "symvers", required_argument, NULL, 'e' },
+		{ "objname", required_argument, NULL, 'o' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "manifest", required_argument, NULL, 'm' },
+		{ "special-sizes", required_argument, NULL, 'z' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *symbols = NULL, *symvers = NULL, *manifest = NULL;
+	const char *sizes = NULL;
+	struct diff_ctx ctx = { .objname = "vmlinux" };
+	size_t i;
+	int c, ret = KBP_EXIT_ERROR;
+
+	kbp_progname = "create-diff-object";
+	while ((c = getopt_long(argc, argv, "s:e:o:n:m:z:dh", opts,
+				NULL)) != -1) {
+		switch (c) {
+		case 's': symbols = optarg; break;
+		case 'e': symvers = optarg; break;
+		case 'o': ctx.objname = optarg; break;
+		case 'n': ctx.display = optarg; break;
+		case 'm': manifest = optarg; break;
+		case 'z': sizes = optarg; break;
+		case 'd': kbp_debug = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return KBP_EXIT_ERROR;
+		}
+	}
+	if (argc - optind != 3) {
+		usage(stderr);
+		return KBP_EXIT_ERROR;
+	}
+	if (!ctx.display)
+		ctx.display = argv[optind + 1];
+	if (strchr(ctx.objname, '.') || strlen(ctx.objname) > 55) {
+		ERROR("%s: object name \"%s\" can't be a livepatch object name (no dots, at most 55 characters)",
+		      ctx.display, ctx.objname);
+		return KBP_EXIT_ERROR;
+	}
+	if (sizes && load_sizes(&ctx, sizes))
+		goto out;
+	ctx.orig = kbp_elf_open(argv[optind], true);
+	ctx.patched = kbp_elf_open(argv[optind + 1], true);
+	if (!ctx.orig || !ctx.patched)
+		goto out;
+	if (symbols && !(ctx.target = kbp_symbols_load(symbols)))
+		goto out;
+	if (symvers && !(ctx.symvers = kbp_symvers_load(symvers)))
+		goto out;
+	ret = run(&ctx, argv[optind + 2], manifest);
+out:
+	special_sections_free(&ctx);
+	kbp_symvers_free(ctx.symvers);
+	kbp_symbols_free(ctx.target);
+	kbp_elf_close(ctx.orig);
+	kbp_elf_close(ctx.patched);
+	for (i = 0; i < ctx.nr_sizes; i++)
+		free((char *)ctx.sizes[i].name);
+	free(ctx.sizes);
+	return ret;
+}

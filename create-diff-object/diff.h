@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * diff.h - the state shared by the create-diff-object stages:
+ * correlation (correlate.c), change detection (changes.c), inclusion
+ * (include.c), special sections (special.c), symbol lookup (symlookup.c)
+ * and the output writer (output.c).
+ */
+#ifndef KBP_DIFF_H
+#define KBP_DIFF_H
+
+#include "elf-model.h"
+#include "symlookup.h"
+
+/* Exit codes of create-diff-object, also used by kbuild-patch. */
+enum {
+	KBP_EXIT_CHANGED = 0,
+	KBP_EXIT_ERROR = 1,
+	KBP_EXIT_UNSUPPORTED = 2,
+	KBP_EXIT_NO_CHANGE = 3,
+};
+
+/* Returned by stages for an unsupported change (vs -1 for an error). */
+#define KBP_UNSUPPORTED (-2)
+
+struct special_sizes {
+	const char *name;
+	size_t size;
+};
+
+struct diff_ctx {
+	struct kbp_elf *orig;
+	struct kbp_elf *patched;
+	const char *objname;	/* "vmlinux" or the module name */
+	const char *display;	/* object path used in messages */
+	struct kbp_symbols *target;	/* the running kernel's symbols */
+	struct kbp_symvers *symvers;	/* exported symbols */
+	struct special_sizes *sizes;
+	size_t nr_sizes;
+	bool explain;
+
+	/* Per patched section index: the entry size and kept entries of a
+	 * special section, NULL for other sections. */
+	size_t *special_entsize;
+	unsigned char **special_keep;
+
+	size_t nr_changed;
+	size_t nr_new;
+};
+
+/* correlate.c */
+int correlate(struct diff_ctx *ctx);
+
+/* changes.c */
+int detect_changes(struct diff_ctx *ctx);
+
+/* include.c */
+int include_changes(struct diff_ctx *ctx);
+int include_section(struct diff_ctx *ctx, struct section *sec);
+int include_reference(struct diff_ctx *ctx, const struct section *from,
+		      const struct rela *rela);
+
+/* special.c */
+int special_sections_init(struct diff_ctx *ctx);
+int special_sections_include(struct diff_ctx *ctx, bool *changed);
+bool is_special_section(const struct section *sec);
+void special_sections_free(struct diff_ctx *ctx);
+
+/* output.c */
+int write_output(struct diff_ctx *ctx, const char *path,
+		 const char *manifest);
+
+/* A symbol the included code refers to but does not carry. */
+struct symbol *rela_cover(const struct rela *rela, long *offset);
+bool is_cold_part(const struct symbol *sym);
+bool is_init_section(const struct section *sec);
+
+#endif

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * elf-model.h - the in-memory model of a relocatable x86_64 object that
+ * every stage of create-diff-object works on: sections, symbols and
+ * relocations, linked to each other, with name lookups through hash maps.
+ */
+#ifndef KBP_ELF_MODEL_H
+#define KBP_ELF_MODEL_H
+
+#include <gelf.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "strmap.h"
+
+enum kbp_status {
+	ST_UNKNOWN = 0,
+	ST_SAME,	/* has a twin with identical contents */
+	ST_CHANGED,	/* has a twin that differs */
+	ST_NEW,		/* has no twin */
+};
+
+struct symbol;
+
+struct rela {
+	unsigned long offset;
+	unsigned int type;
+	long addend;
+	struct symbol *sym;
+};
+
+struct section {
+	const char *name;
+	size_t index;
+	GElf_Shdr sh;
+	unsigned char *data;	/* NULL for SHT_NOBITS */
+	size_t size;
+
+	struct section *rela;	/* .rela section applying to this one */
+	struct section *base;	/* for a .rela section: its target */
+	struct rela *relas;	/* for a .rela section, sorted by offset */
+	size_t nr_relas;
+
+	struct symbol *secsym;	/* the STT_SECTION symbol, if any */
+	struct symbol **syms;	/* defined non-section symbols, by value */
+	size_t nr_syms;
+
+	struct section *twin;
+	bool include;
+};
+
+struct symbol {
+	const char *name;
+	size_t index;
+	GElf_Sym sym;
+	unsigned char type;
+	unsigned char bind;
+	struct section *sec;	/* NULL if undefined, absolute, common */
+	const char *file;	/* for locals: the STT_FILE they follow */
+
+	struct symbol *twin;
+	enum kbp_status status;
+	bool include;
+	bool strip;		/* never emitted */
+};
+
+struct kbp_elf {
+	const char *path;
+	int fd;
+	Elf *elf;
+	GElf_Ehdr ehdr;
+
+	struct section *secs;	/* indexed by section index */
+	size_t nr_secs;
+	struct symbol *syms;	/* indexed by symbol index */
+	size_t nr_syms;
+	const char *file;	/* the first STT_FILE name, or NULL */
+
+	struct strmap sec_by_name;
+	struct strmap sym_by_name;
+};
+
+/* relocatable: an ET_REL object; else also an ET_EXEC vmlinux. */
+struct kbp_elf *kbp_elf_open(const char *path, bool relocatable);
+void kbp_elf_close(struct kbp_elf *kelf);
+
+struct section *kbp_find_section(const struct kbp_elf *kelf,
+				 const char *name);
+/* The first symbol with this name; see strmap_next() for the others. */
+struct symbol *kbp_find_symbol(const struct kbp_elf *kelf, const char *name);
+/* The defined symbol of sec that covers offset, or NULL. */
+struct symbol *kbp_symbol_at(const struct section *sec, unsigned long offset);
+/* The relocations of sec within [start, end). */
+struct rela *kbp_relas_in(const struct section *sec, unsigned long start,
+			  unsigned long end, size_t *count);
+
+static inline bool is_text_section(const struct section *sec)
+{
+	return sec->sh.sh_type == SHT_PROGBITS &&
+	       (sec->sh.sh_flags & SHF_EXECINSTR);
+}
+
+static inline bool is_rela_section(const struct section *sec)
+{
+	return sec->sh.sh_type == SHT_RELA;
+}
+
+bool is_string_section(const struct section *sec);
+bool is_pcrel_type(unsigned int type);
+/* Offset into the target that a relocation really refers to. */
+long rela_target_offset(const struct rela *rela);
+
+#endif

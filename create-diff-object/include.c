@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * include.c - decides what goes into the diff object: the changed and
+ * new functions, then, transitively, everything they need that the
+ * running kernel can't provide: string literals, new data, read-only
+ * data that changed, anonymous constants and .cold parts. Whatever stays
+ * out is referred to in the running kernel instead (see output.c).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "diff.h"
+#include "log.h"
+
+static bool has_fentry(const struct symbol *func)
+{
+	unsigned long start = func->sym.st_value;
+	struct rela *r;
+	size_t n, i;
+
+	r = kbp_relas_in(func->sec, start, start + 16, &n);
+	for (i = 0; i < n; i++)
+		if (!strcmp(r[i].sym->name, "__fentry__"))
+			return true;
+	return false;
+}
+
+int include_section(struct diff_ctx *ctx, struct section *sec)
+{
+	size_t i, funcs = 0;
+
+	if (sec->include)
+		return 0;
+	if (is_init_section(sec)) {
+		ERROR("%s: %s: the patched code refers to __init/__exit code, which is gone after boot",
+		      ctx->display, sec->name);
+		return KBP_UNSUPPORTED;
+	}
+	for (i = 0; i < sec->nr_syms; i++)
+		if (sec->syms[i]->type == STT_FUNC &&
+		    !is_cold_part(sec->syms[i]))
+			funcs++;
+	if (funcs > 1 && is_text_section(sec) &&
+	    strcmp(sec->name, ".altinstr_replacement")) {
+		ERROR("%s: %s: holds %zu functions; the object must be built with -ffunction-sections",
+		      ctx->display, sec->name, funcs);
+		return -1;
+	}
+	sec->include = true;
+	for (i = 0; i < sec->nr_syms; i++)
+		sec->syms[i]->include = true;
+	DEBUG("%s: including %s", ctx->display, sec->name);
+	return 0;
+}
+
+static int include_symbol(struct diff_ctx *ctx, const struct section *from,
+			  struct symbol *sym)
+{
+	if (sym->sec->include)
+		return 0;
+	if (is_special_section(sym->sec)) {
+		if (sym->twin)
+			return 0;
+		ERROR("%s: %s (%s): new entry in special section %s is referenced directly; not supported",
+		      ctx->display, sym->name, from->name, sym->sec->name);
+		return KBP_UNSUPPORTED;
+	}
+	switch (sym->type) {
+	case STT_FUNC:
+		if (sym->status == ST_SAME && !is_cold_part(sym))
+			return 0;
+		return include_section(ctx, sym->sec);
+	case STT_OBJECT:
+		if (sym->status == ST_SAME)
+			return 0;
+		if (sym->status == ST_CHANGED &&
+		    (sym->sec->sh.sh_flags & SHF_WRITE)) {
+			ERROR("%s: %s (%s): changed existing data can't be live patched; keep its old value and use a shadow variable (klp_shadow_*) for new state",
+			      ctx->display, sym->name, sym->sec->name);
+			return KBP_UNSUPPORTED;
+		}
+		return include_section(ctx, sym->sec);
+	default:
+		if (sym->bind != STB_LOCAL)
+			return 0;
+		return include_section(ctx, sym->sec);
+	}
+}
+
+int include_reference(struct diff_ctx *ctx, const struct section *from,
+		      const struct rela *rela)
+{
+	struct symbol *sym = rela->sym, *cover;
+	long offset;
+
+	if (!sym->sec)
+		return 0;
+	if (sym->type != STT_SECTION)
+		return include_symbol(ctx, from, sym);
+	if (is_string_section(sym->sec))
+		return include_section(ctx, sym->sec);
+	cover = rela_cover(rela, &offset);
+	if (cover->type == STT_SECTION)
+		return include_section(ctx, sym->sec);
+	return include_symbol(ctx, from, cover);
+}
+
+static int include_closure(struct diff_ctx *ctx, bool *walked)
+{
+	bool again = true;
+	size_t i, j;
+	int ret;
+
+	while (again) {
+		again = false;
+		for (i = 1; i < ctx->patched->nr_secs; i++) {
+			struct section *sec = &ctx->patched->secs[i];
+
+			if (!sec->include || walked[i])
+				continue;
+			walked[i] = true;
+			again = true;
+			if (!sec->rela)
+				continue;
+			for (j = 0; j < sec->rela->nr_relas; j++) {
+				ret = include_reference(ctx, sec,
+							&sec->rela->relas[j]);
+				if (ret)
+					return ret;
+			}
+		}
+	}
+	return 0;
+}
+
+static int check_data_changes(struct diff_ctx *ctx)
+{
+	size_t i;
+
+	for (i = 1; i < ctx->patched->nr_syms; i++) {
+		struct symbol *sym = &ctx->patched->syms[i];
+
+		if (sym->type != STT_OBJECT || sym->status != ST_CHANGED ||
+		    !(sym->sec->sh.sh_flags & SHF_WRITE) ||
+		    is_init_section(sym->sec) || is_special_section(sym->sec))
+			continue;
+		ERROR("%s: %s (%s): changed existing data can't be live patched; keep its old value and use a shadow variable (klp_shadow_*) for new state",
+		      ctx->display, sym->name, sym->sec->name);
+		return KBP_UNSUPPORTED;
+	}
+	return 0;
+}
+
+static int include_functions(struct diff_ctx *ctx)
+{
+	size_t i;
+	int ret;
+
+	for (i = 1; i < ctx->patched->nr_syms; i++) {
+		struct symbol *sym = &ctx->patched->syms[i];
+
+		if (sym->type != STT_FUNC || sym->status == ST_SAME ||
+		    is_cold_part(sym))
+			continue;
+		if (is_init_section(sym->sec)) {
+			if (sym->status == ST_NEW)
+				continue;
+			ERROR("%s: %s (%s): changes to __init/__exit code can't be live patched: it ran at boot and is gone",
+			      ctx->display, sym->name, sym->sec->name);
+			return KBP_UNSUPPORTED;
+		}
+		if (sym->status == ST_CHANGED && !has_fentry(sym->twin)) {
+			ERROR("%s: %s (%s): has no fentry call (notrace?), so ftrace can't redirect it",
+			      ctx->display, sym->name, sym->sec->name);
+			return KBP_UNSUPPORTED;
+		}
+		ret = include_section(ctx, sym->sec);
+		if (ret)
+			return ret;
+		if (sym->status == ST_CHANGED)
+			ctx->nr_changed++;
+		else
+			ctx->nr_new++;
+	}
+	return 0;
+}
+
+int include_changes(struct diff_ctx *ctx)
+{
+	bool *walked, changed = true;
+	int ret;
+
+	ret = check_data_changes(ctx);
+	if (ret)
+		return ret;
+	ret = include_functions(ctx);
+	if (ret)
+		return ret;
+	walked = calloc(ctx->patched->nr_secs, sizeof(*walked));
+	if (!walked) {
+		ERROR("out of memory");
+		return -1;
+	}
+	ret = special_sections_init(ctx);
+	while (!ret && changed) {
+		ret = include_closure(ctx, walked);
+		if (!ret)
+			ret = special_sections_include(ctx, &changed);
+	}
+	free(walked);
+	return ret;
+}

@@ -1,0 +1,727 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * output.c - writes the diff object and its manifest. The object holds
+ * the included sections of the patched object, the kept entries of its
+ * special sections, and a symbol table in which every reference to code
+ * or data that stayed out points at the running kernel: an exported
+ * symbol by its plain name (the module loader resolves it), anything
+ * else as ".klp.sym.OBJ.NAME,POS", undefined and weak, so modpost lets
+ * it through until the post-link step (klp-convert) makes it a
+ * livepatch symbol. Each patched function also gets a global alias that
+ * the generated module code uses as klp_func.new_func.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "diff.h"
+#include "log.h"
+
+struct buf {
+	char *data;
+	size_t len, cap;
+};
+
+struct out_rela {
+	unsigned long offset;
+	unsigned int type;
+	long addend;
+	size_t sym;		/* out symbol id */
+};
+
+struct out_sec {
+	const char *name;
+	GElf_Shdr sh;
+	void *data;
+	size_t size;
+	struct section *src;
+	unsigned long *new_offset;	/* special sections: per group */
+	struct out_rela *relas;
+	size_t nr_relas;
+	size_t secsym;		/* out symbol id of its section symbol */
+};
+
+struct out_sym {
+	const char *name;
+	unsigned char bind, type;
+	size_t sec;		/* out section number, 0 = undefined */
+	unsigned long value, size;
+	size_t index;		/* final index in .symtab */
+	bool klp;
+};
+
+struct writer {
+	struct diff_ctx *ctx;
+	struct out_sec *secs;	/* [0] unused */
+	size_t nr_secs;
+	size_t *sec_map;	/* patched section index -> out section */
+	struct out_sym *syms;
+	size_t nr_syms, cap_syms;
+	size_t *sym_map;	/* patched symbol index -> out symbol id + 1 */
+	struct strmap ext;	/* external name -> out symbol id + 1 */
+	char **names;		/* allocated names, freed at the end */
+	size_t nr_names;
+	FILE *manifest;
+	bool warned_no_symbols;
+};
+
+static int buf_add(struct buf *b, const void *p, size_t len)
+{
+	if (b->len + len > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 4096;
+		char *d;
+
+		while (cap < b->len + len)
+			cap *= 2;
+		d = realloc(b->data, cap);
+		if (!d) {
+			ERROR("out of memory");
+			return -1;
+		}
+		b->data = d;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, p, len);
+	b->len += len;
+	return 0;
+}
+
+static long buf_add_str(struct buf *b, const char *s)
+{
+	size_t off = b->len;
+
+	if (buf_add(b, s, strlen(s) + 1))
+		return -1;
+	return off;
+}
+
+static char *keep_name(struct writer *w, char *name)
+{
+	char **n;
+
+	if (!name) {
+		ERROR("out of memory");
+		return NULL;
+	}
+	n = realloc(w->names, (w->nr_names + 1) * sizeof(*n));
+	if (!n) {
+		free(name);
+		ERROR("out of memory");
+		return NULL;
+	}
+	w->names = n;
+	w->names[w->nr_names++] = name;
+	return name;
+}
+
+static long add_sym(struct writer *w, const char *name, unsigned char bind,
+		    unsigned char type, size_t sec, unsigned long value,
+		    unsigned long size)
+{
+	struct out_sym *s;
+
+	if (w->nr_syms == w->cap_syms) {
+		size_t cap = w->cap_syms ? w->cap_syms * 2 : 256;
+
+		s = realloc(w->syms, cap * sizeof(*s));
+		if (!s) {
+			ERROR("out of memory");
+			return -1;
+		}
+		w->syms = s;
+		w->cap_syms = cap;
+	}
+	s = &w->syms[w->nr_syms];
+	memset(s, 0, sizeof(*s));
+	s->name = name;
+	s->bind = bind;
+	s->type = type;
+	s->sec = sec;
+	s->value = value;
+	s->size = size;
+	return w->nr_syms++;
+}
+
+static int add_section(struct writer *w, struct section *src)
+{
+	struct out_sec *os = &w->secs[++w->nr_secs];
+	struct diff_ctx *ctx = w->ctx;
+	size_t es = ctx->special_entsize[src->index], g, kept = 0;
+	long id;
+
+	os->name = src->name;
+	os->sh = src->sh;
+	os->src = src;
+	os->data = src->data;
+	os->size = src->size;
+	/* Link order and groups refer to sections that may stay out. */
+	os->sh.sh_flags &= ~(SHF_LINK_ORDER | SHF_GROUP);
+	os->sh.sh_link = 0;
+	os->sh.sh_info = 0;
+	if (es) {
+		unsigned char *data;
+
+		os->new_offset = calloc(src->size / es, sizeof(long));
+		data = malloc(src->size);
+		if (!os->new_offset || !data) {
+			free(data);
+			ERROR("out of memory");
+			return -1;
+		}
+		for (g = 0; g < src->size / es; g++) {
+			if (!ctx->special_keep[src->index][g])
+				continue;
+			os->new_offset[g] = kept * es;
+			memcpy(data + kept * es, src->data + g * es, es);
+			kept++;
+		}
+		os->data = data;
+		os->size = kept * es;
+		if (!keep_name(w, (char *)data))
+			return -1;
+	}
+	w->sec_map[src->index] = w->nr_secs;
+	id = add_sym(w, src->name, STB_LOCAL, STT_SECTION, w->nr_secs, 0, 0);
+	if (id < 0)
+		return -1;
+	os->secsym = id;
+	return 0;
+}
+
+static bool section_emitted(const struct diff_ctx *ctx,
+			    const struct section *sec)
+{
+	size_t es = ctx->special_entsize[sec->index], g;
+
+	if (is_rela_section(sec) || sec->sh.sh_type == SHT_SYMTAB ||
+	    sec->sh.sh_type == SHT_STRTAB || sec->sh.sh_type == SHT_GROUP)
+		return false;
+	if (!strcmp(sec->name, ".note.GNU-stack"))
+		return true;
+	/*
+	 * SHF_LINK_ORDER tables (__patchable_function_entries) would need
+	 * one section per linked text section; x86 finds fentry sites
+	 * through __mcount_loc, which is kept.
+	 */
+	if (sec->sh.sh_flags & SHF_LINK_ORDER)
+		return false;
+	if (es) {
+		for (g = 0; g < sec->size / es; g++)
+			if (ctx->special_keep[sec->index][g])
+				return true;
+		return false;
+	}
+	return sec->include && !is_special_section(sec);
+}
+
+static void sanitize(char *dst, const char *src, size_t max)
+{
+	size_t n = 0;
+
+	for (; *src && n + 3 < max; src++) {
+		char c = *src;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_') {
+			dst[n++] = c;
+		} else {
+			dst[n++] = '_';
+			dst[n++] = '_';
+		}
+	}
+	dst[n] = 0;
+}
+
+static long lookup_sympos(struct writer *w, const struct symbol *sym,
+			  const struct kbp_elf *obj)
+{
+	struct diff_ctx *ctx = w->ctx;
+	long pos;
+
+	if (!ctx->target) {
+		if (!w->warned_no_symbols)
+			WARN("%s: no --symbols given; assuming every symbol is unique (sympos 0)",
+			     ctx->display);
+		w->warned_no_symbols = true;
+		return 0;
+	}
+	if (strcmp(ctx->objname, "vmlinux"))
+		return 0;	/* module symbols: see the module's own table */
+	pos = kbp_sympos(ctx->target, obj, sym);
+	if (pos == -1) {
+		ERROR("%s: %s: not found in the running kernel's symbol table (%s); was it inlined or renamed?",
+		      ctx->display, sym->name, ctx->target->elf->path);
+		return -1;
+	}
+	if (pos == -2) {
+		ERROR("%s: %s: several symbols of this name in %s match this object; can't tell which one to use",
+		      ctx->display, sym->name, ctx->target->elf->path);
+		return -1;
+	}
+	return pos;
+}
+
+/* The out symbol for a reference to sym, which stays in the kernel. */
+static long external_sym(struct writer *w, struct symbol *sym)
+{
+	struct diff_ctx *ctx = w->ctx;
+	const struct symbol *orig = sym->twin ? sym->twin : sym;
+	const struct kbp_elf *obj = sym->twin ? ctx->orig : ctx->patched;
+	const char *exporter;
+	bool klp, vmlinux = !strcmp(ctx->objname, "vmlinux");
+	long pos = 0, id;
+	char *name;
+	uintptr_t v;
+
+	exporter = sym->bind == STB_LOCAL ? NULL :
+		   kbp_exported_by(ctx->symvers, ctx->target, sym->name);
+	/* Module symbols always go through klp relocations. */
+	klp = !exporter || (!vmlinux && sym->sec);
+	if (klp) {
+		if (sym->sec || vmlinux) {
+			pos = lookup_sympos(w, orig, obj);
+			if (pos < 0)
+				return -1;
+		}
+		if (asprintf(&name, ".klp.sym.%s.%s,%ld", ctx->objname,
+			     sym->name, pos) < 0)
+			name = NULL;
+		if (!keep_name(w, name))
+			return -1;
+	} else {
+		name = (char *)sym->name;
+	}
+	v = (uintptr_t)strmap_get(&w->ext, name);
+	if (v)
+		return v - 1;
+	id = add_sym(w, name, klp ? STB_WEAK : STB_GLOBAL, STT_NOTYPE, 0, 0,
+		     0);
+	if (id < 0 || strmap_add(&w->ext, name, (void *)(uintptr_t)(id + 1)))
+		return -1;
+	w->syms[id].klp = klp;
+	if (klp)
+		DEBUG("%s: %s -> %s", ctx->display, sym->name, name);
+	return id;
+}
+
+static int map_rela(struct writer *w, const struct rela *r,
+		    struct out_rela *out)
+{
+	struct symbol *sym = r->sym, *cover;
+	long offset;
+	size_t osec;
+
+	out->type = r->type;
+	out->addend = r->addend;
+	if (sym->type == STT_SECTION && sym->sec) {
+		osec = w->sec_map[sym->sec->index];
+		cover = rela_cover(r, &offset);
+		if (osec && (cover->type == STT_SECTION || cover->include)) {
+			out->sym = w->secs[osec].secsym;
+			return 0;
+		}
+		if (cover->type == STT_SECTION) {
+			ERROR("%s: %s: reference into %s, which was left out",
+			      w->ctx->display, sym->name, sym->sec->name);
+			return -1;
+		}
+		sym = cover;
+		out->addend = offset;
+	}
+	if (sym->sec && sym->include && w->sym_map[sym->index]) {
+		out->sym = w->sym_map[sym->index] - 1;
+		return 0;
+	}
+	offset = external_sym(w, sym);
+	if (offset < 0)
+		return -1;
+	out->sym = offset;
+	return 0;
+}
+
+static int map_relas(struct writer *w, struct out_sec *os)
+{
+	struct section *rsec = os->src->rela;
+	size_t es = w->ctx->special_entsize[os->src->index], i;
+
+	if (!rsec || !rsec->nr_relas)
+		return 0;
+	os->relas = calloc(rsec->nr_relas, sizeof(*os->relas));
+	if (!os->relas) {
+		ERROR("out of memory");
+		return -1;
+	}
+	for (i = 0; i < rsec->nr_relas; i++) {
+		const struct rela *r = &rsec->relas[i];
+		struct out_rela *o = &os->relas[os->nr_relas];
+
+		if (es) {
+			size_t g = r->offset / es;
+
+			if (!w->ctx->special_keep[os->src->index][g])
+				continue;
+			o->offset = os->new_offset[g] + r->offset % es;
+		} else {
+			o->offset = r->offset;
+		}
+		if (map_rela(w, r, o))
+			return -1;
+		os->nr_relas++;
+	}
+	return 0;
+}
+
+static int add_defined_symbols(struct writer *w, bool globals)
+{
+	struct kbp_elf *p = w->ctx->patched;
+	size_t i;
+	long id;
+
+	for (i = 1; i < p->nr_syms; i++) {
+		struct symbol *sym = &p->syms[i];
+
+		if (!sym->sec || !sym->include || sym->type == STT_SECTION ||
+		    !w->sec_map[sym->sec->index] ||
+		    (sym->bind == STB_LOCAL) == globals)
+			continue;
+		id = add_sym(w, sym->name, sym->bind, sym->type,
+			     w->sec_map[sym->sec->index], sym->sym.st_value,
+			     sym->sym.st_size);
+		if (id < 0)
+			return -1;
+		w->sym_map[i] = id + 1;
+	}
+	return 0;
+}
+
+/* Global aliases of the patched functions, and the manifest. */
+static int add_patched_functions(struct writer *w)
+{
+	struct diff_ctx *ctx = w->ctx;
+	struct kbp_elf *p = ctx->patched;
+	size_t i;
+
+	for (i = 1; i < p->nr_syms; i++) {
+		struct symbol *sym = &p->syms[i];
+		char obj[64], fn[600], *alias;
+		long pos;
+
+		if (sym->type != STT_FUNC || !sym->include ||
+		    is_cold_part(sym) || sym->status == ST_SAME)
+			continue;
+		if (sym->status == ST_NEW) {
+			printf("%s: new function: %s\n", ctx->display,
+			       sym->name);
+			if (w->manifest)
+				fprintf(w->manifest, "new\t%s\t%s\t%s\n",
+					ctx->objname, sym->name, ctx->display);
+			continue;
+		}
+		pos = lookup_sympos(w, sym->twin, ctx->orig);
+		if (pos < 0)
+			return -1;
+		sanitize(obj, ctx->objname, sizeof(obj));
+		sanitize(fn, sym->name, sizeof(fn));
+		if (asprintf(&alias, "__kbp_new_%s__%s__%ld", obj, fn,
+			     pos) < 0)
+			alias = NULL;
+		if (!keep_name(w, alias))
+			return -1;
+		if (add_sym(w, alias, STB_GLOBAL, STT_FUNC,
+			    w->sec_map[sym->sec->index], sym->sym.st_value,
+			    sym->sym.st_size) < 0)
+			return -1;
+		printf("%s: changed function: %s\n", ctx->display, sym->name);
+		if (w->manifest)
+			fprintf(w->manifest, "func\t%s\t%s\t%ld\t%s\t%s\n",
+				ctx->objname, sym->name, pos, alias,
+				ctx->display);
+	}
+	return 0;
+}
+
+static int write_manifest_extras(struct writer *w)
+{
+	struct diff_ctx *ctx = w->ctx;
+	struct strmap_entry *it;
+	const char *v, *mod;
+	size_t i;
+
+	if (!w->manifest || !ctx->symvers)
+		return 0;
+	/* Namespaced exports need MODULE_IMPORT_NS() in the module. */
+	for (i = 0; i < w->nr_syms; i++) {
+		struct out_sym *s = &w->syms[i];
+
+		if (s->sec || s->klp || s->type == STT_SECTION)
+			continue;
+		it = NULL;
+		mod = NULL;
+		while ((v = strmap_next(&ctx->symvers->by_name, s->name, &it))) {
+			if (mod)
+				fprintf(w->manifest, "import_ns\t%s\n", mod);
+			mod = v;
+		}
+	}
+	return 0;
+}
+
+static int elf_fail(const char *path, const char *what)
+{
+	ERROR("%s: %s: %s", path, what, elf_errmsg(-1));
+	return -1;
+}
+
+static int new_section(Elf *elf, const char *path, size_t name, GElf_Shdr *sh,
+		       void *data, size_t size, Elf_Type type)
+{
+	Elf_Scn *scn = elf_newscn(elf);
+	Elf_Data *d;
+
+	if (!scn)
+		return elf_fail(path, "elf_newscn");
+	d = elf_newdata(scn);
+	if (!d)
+		return elf_fail(path, "elf_newdata");
+	d->d_buf = data;
+	d->d_size = size;
+	d->d_type = type;
+	d->d_align = sh->sh_addralign ? sh->sh_addralign : 1;
+	sh->sh_name = name;
+	sh->sh_size = size;
+	if (!gelf_update_shdr(scn, sh))
+		return elf_fail(path, "gelf_update_shdr");
+	return 0;
+}
+
+static int write_elf(struct writer *w, const char *path)
+{
+	struct kbp_elf *p = w->ctx->patched;
+	struct buf shstr = { 0 }, str = { 0 };
+	Elf64_Rela **relbufs = NULL;
+	Elf64_Sym *symtab = NULL;
+	size_t i, j, nr_rela = 0, symtab_idx, first_global = 0, idx;
+	GElf_Ehdr eh;
+	Elf *elf = NULL;
+	int fd, ret = -1;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0) {
+		ERROR("%s: cannot create: %s", path, strerror(errno));
+		return -1;
+	}
+	elf = elf_begin(fd, ELF_C_WRITE, NULL);
+	if (!elf || !gelf_newehdr(elf, ELFCLASS64) || !gelf_getehdr(elf, &eh)) {
+		elf_fail(path, "elf_begin");
+		goto out;
+	}
+	eh.e_ident[EI_DATA] = p->ehdr.e_ident[EI_DATA];
+	eh.e_ident[EI_OSABI] = p->ehdr.e_ident[EI_OSABI];
+	eh.e_type = ET_REL;
+	eh.e_machine = p->ehdr.e_machine;
+	eh.e_version = EV_CURRENT;
+	eh.e_flags = p->ehdr.e_flags;
+
+	/* Final symbol order: null, locals, then globals. */
+	idx = 1;
+	for (i = 0; i < w->nr_syms; i++)
+		if (w->syms[i].bind == STB_LOCAL)
+			w->syms[i].index = idx++;
+	first_global = idx;
+	for (i = 0; i < w->nr_syms; i++)
+		if (w->syms[i].bind != STB_LOCAL)
+			w->syms[i].index = idx++;
+
+	for (i = 1; i <= w->nr_secs; i++)
+		if (w->secs[i].nr_relas)
+			nr_rela++;
+	symtab_idx = 1 + w->nr_secs + nr_rela;
+
+	if (buf_add(&shstr, "", 1) || buf_add(&str, "", 1))
+		goto out;
+	for (i = 1; i <= w->nr_secs; i++) {
+		struct out_sec *os = &w->secs[i];
+		long name = buf_add_str(&shstr, os->name);
+
+		if (name < 0 || new_section(elf, path, name, &os->sh, os->data,
+					    os->size, ELF_T_BYTE))
+			goto out;
+	}
+	relbufs = calloc(w->nr_secs + 1, sizeof(*relbufs));
+	if (!relbufs)
+		goto oom;
+	for (i = 1; i <= w->nr_secs; i++) {
+		struct out_sec *os = &w->secs[i];
+		GElf_Shdr sh = { 0 };
+		char *rname;
+		long name;
+
+		if (!os->nr_relas)
+			continue;
+		relbufs[i] = calloc(os->nr_relas, sizeof(Elf64_Rela));
+		if (!relbufs[i])
+			goto oom;
+		for (j = 0; j < os->nr_relas; j++) {
+			struct out_rela *r = &os->relas[j];
+
+			relbufs[i][j].r_offset = r->offset;
+			relbufs[i][j].r_info =
+				ELF64_R_INFO(w->syms[r->sym].index, r->type);
+			relbufs[i][j].r_addend = r->addend;
+		}
+		if (asprintf(&rname, ".rela%s", os->name) < 0)
+			goto oom;
+		name = buf_add_str(&shstr, rname);
+		free(rname);
+		sh.sh_type = SHT_RELA;
+		sh.sh_flags = SHF_INFO_LINK;
+		sh.sh_link = symtab_idx;
+		sh.sh_info = i;
+		sh.sh_addralign = 8;
+		sh.sh_entsize = sizeof(Elf64_Rela);
+		if (name < 0 || new_section(elf, path, name, &sh, relbufs[i],
+					    os->nr_relas * sizeof(Elf64_Rela),
+					    ELF_T_RELA))
+			goto out;
+	}
+
+	symtab = calloc(w->nr_syms + 1, sizeof(*symtab));
+	if (!symtab)
+		goto oom;
+	for (i = 0; i < w->nr_syms; i++) {
+		struct out_sym *s = &w->syms[i];
+		Elf64_Sym *es = &symtab[s->index];
+		long name = s->type == STT_SECTION ? 0 :
+			    buf_add_str(&str, s->name);
+
+		if (name < 0)
+			goto out;
+		es->st_name = name;
+		es->st_info = ELF64_ST_INFO(s->bind, s->type);
+		es->st_shndx = s->sec;
+		es->st_value = s->value;
+		es->st_size = s->size;
+	}
+	{
+		GElf_Shdr sh = { 0 };
+		long name = buf_add_str(&shstr, ".symtab");
+
+		sh.sh_type = SHT_SYMTAB;
+		sh.sh_link = symtab_idx + 1;
+		sh.sh_info = first_global;
+		sh.sh_addralign = 8;
+		sh.sh_entsize = sizeof(Elf64_Sym);
+		if (name < 0 || new_section(elf, path, name, &sh, symtab,
+					    (w->nr_syms + 1) * sizeof(*symtab),
+					    ELF_T_SYM))
+			goto out;
+	}
+	{
+		GElf_Shdr sh = { 0 };
+		long name = buf_add_str(&shstr, ".strtab");
+		long shname = buf_add_str(&shstr, ".shstrtab");
+
+		sh.sh_type = SHT_STRTAB;
+		sh.sh_addralign = 1;
+		if (name < 0 || shname < 0 ||
+		    new_section(elf, path, name, &sh, str.data, str.len,
+				ELF_T_BYTE))
+			goto out;
+		memset(&sh, 0, sizeof(sh));
+		sh.sh_type = SHT_STRTAB;
+		sh.sh_addralign = 1;
+		if (new_section(elf, path, shname, &sh, shstr.data, shstr.len,
+				ELF_T_BYTE))
+			goto out;
+		eh.e_shstrndx = symtab_idx + 2;
+	}
+	if (!gelf_update_ehdr(elf, &eh)) {
+		elf_fail(path, "gelf_update_ehdr");
+		goto out;
+	}
+	if (elf_update(elf, ELF_C_WRITE) < 0) {
+		elf_fail(path, "elf_update");
+		goto out;
+	}
+	ret = 0;
+	goto out;
+oom:
+	ERROR("out of memory");
+out:
+	if (elf)
+		elf_end(elf);
+	if (close(fd) && !ret) {
+		ERROR("%s: %s", path, strerror(errno));
+		ret = -1;
+	}
+	if (relbufs)
+		for (i = 0; i <= w->nr_secs; i++)
+			free(relbufs[i]);
+	free(relbufs);
+	free(symtab);
+	free(str.data);
+	free(shstr.data);
+	return ret;
+}
+
+int write_output(struct diff_ctx *ctx, const char *path, const char *manifest)
+{
+	struct kbp_elf *p = ctx->patched;
+	struct writer w = { .ctx = ctx };
+	size_t i;
+	int ret = -1;
+
+	w.secs = calloc(p->nr_secs + 1, sizeof(*w.secs));
+	w.sec_map = calloc(p->nr_secs, sizeof(*w.sec_map));
+	w.sym_map = calloc(p->nr_syms, sizeof(*w.sym_map));
+	if (!w.secs || !w.sec_map || !w.sym_map ||
+	    strmap_init(&w.ext, 256)) {
+		ERROR("out of memory");
+		goto out;
+	}
+	if (manifest) {
+		w.manifest = fopen(manifest, "w");
+		if (!w.manifest) {
+			ERROR("%s: cannot create: %s", manifest,
+			      strerror(errno));
+			goto out;
+		}
+	}
+	if (p->file && add_sym(&w, p->file, STB_LOCAL, STT_FILE, SHN_ABS,
+			       0, 0) < 0)
+		goto out;
+	for (i = 1; i < p->nr_secs; i++)
+		if (section_emitted(ctx, &p->secs[i]) &&
+		    add_section(&w, &p->secs[i]))
+			goto out;
+	if (add_defined_symbols(&w, false) || add_defined_symbols(&w, true))
+		goto out;
+	for (i = 1; i <= w.nr_secs; i++)
+		if (map_relas(&w, &w.secs[i]))
+			goto out;
+	if (add_patched_functions(&w) || write_manifest_extras(&w))
+		goto out;
+	ret = write_elf(&w, path);
+out:
+	if (w.manifest && fclose(w.manifest) && !ret) {
+		ERROR("%s: %s", manifest, strerror(errno));
+		ret = -1;
+	}
+	if (w.secs)
+		for (i = 1; i <= w.nr_secs; i++) {
+			free(w.secs[i].relas);
+			free(w.secs[i].new_offset);
+		}
+	for (i = 0; i < w.nr_names; i++)
+		free(w.names[i]);
+	free(w.names);
+	free(w.secs);
+	free(w.sec_map);
+	free(w.sym_map);
+	free(w.syms);
+	strmap_free(&w.ext);
+	return ret;
+}

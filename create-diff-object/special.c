@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * special.c - the kernel's special sections: tables with one fixed-size
+ * entry per site in the code (__jump_table, __bug_table, __ex_table,
+ * .altinstructions, __mcount_loc, ...). An entry is kept when the code
+ * it describes (its first relocation) is in an included function; what
+ * the kept entry refers to is then included as well (its string, its
+ * .altinstr_replacement code) or referred to in the running kernel (its
+ * static key). The sizes of config-dependent entries come from the
+ * caller (a sizeof probe run in the kernel tree); the defaults are those
+ * of x86_64 Linux 6.12.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "diff.h"
+#include "log.h"
+
+static const struct special_sizes default_sizes[] = {
+	{ "__mcount_loc", 8 },
+	{ "__patchable_function_entries", 8 },
+	{ ".smp_locks", 4 },
+	{ "__jump_table", 16 },
+	{ "__bug_table", 12 },
+	{ "__ex_table", 12 },
+	{ ".altinstructions", 14 },
+	{ ".static_call_sites", 8 },
+	{ ".retpoline_sites", 4 },
+	{ ".return_sites", 4 },
+	{ ".call_sites", 4 },
+	{ ".ibt_endbr_seal", 4 },
+};
+
+bool is_special_section(const struct section *sec)
+{
+	size_t i;
+
+	if (!strncmp(sec->name, ".discard.", 9))
+		return true;
+	for (i = 0; i < sizeof(default_sizes) / sizeof(default_sizes[0]); i++)
+		if (!strcmp(sec->name, default_sizes[i].name))
+			return true;
+	return false;
+}
+
+/* .discard.* annotations: one relocation per equally-sized entry. */
+static size_t infer_entry_size(const struct section *sec)
+{
+	const struct section *rsec = sec->rela;
+	size_t i, size;
+
+	if (!rsec || !rsec->nr_relas || sec->size % rsec->nr_relas)
+		return 0;
+	size = sec->size / rsec->nr_relas;
+	for (i = 0; i < rsec->nr_relas; i++)
+		if (rsec->relas[i].offset != i * size)
+			return 0;
+	return size;
+}
+
+static size_t entry_size(const struct diff_ctx *ctx, const struct section *sec)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->nr_sizes; i++)
+		if (!strcmp(sec->name, ctx->sizes[i].name))
+			return ctx->sizes[i].size;
+	for (i = 0; i < sizeof(default_sizes) / sizeof(default_sizes[0]); i++)
+		if (!strcmp(sec->name, default_sizes[i].name))
+			return default_sizes[i].size;
+	return infer_entry_size(sec);
+}
+
+int special_sections_init(struct diff_ctx *ctx)
+{
+	size_t n = ctx->patched->nr_secs, i;
+
+	ctx->special_entsize = calloc(n, sizeof(*ctx->special_entsize));
+	ctx->special_keep = calloc(n, sizeof(*ctx->special_keep));
+	if (!ctx->special_entsize || !ctx->special_keep) {
+		ERROR("out of memory");
+		return -1;
+	}
+	for (i = 1; i < n; i++) {
+		struct section *sec = &ctx->patched->secs[i];
+		size_t es;
+
+		if (!is_special_section(sec) || !sec->size || !sec->rela)
+			continue;
+		es = entry_size(ctx, sec);
+		if (!es) {
+			DEBUG("%s: %s: entries of unknown size; dropped",
+			      ctx->display, sec->name);
+			continue;
+		}
+		if (sec->size % es) {
+			ERROR("%s: %s: size %zu is not a multiple of the entry size %zu; the entry size doesn't match this kernel",
+			      ctx->display, sec->name, sec->size, es);
+			return -1;
+		}
+		ctx->special_entsize[i] = es;
+		ctx->special_keep[i] = calloc(sec->size / es, 1);
+		if (!ctx->special_keep[i]) {
+			ERROR("out of memory");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void special_sections_free(struct diff_ctx *ctx)
+{
+	size_t i;
+
+	if (ctx->special_keep)
+		for (i = 0; i < ctx->patched->nr_secs; i++)
+			free(ctx->special_keep[i]);
+	free(ctx->special_keep);
+	free(ctx->special_entsize);
+}
+
+/* The section the first relocation of an entry points into. */
+static const struct section *anchor_section(const struct rela *r)
+{
+	struct symbol *cover;
+	long off;
+
+	if (!r->sym->sec)
+		return NULL;
+	cover = rela_cover(r, &off);
+	return cover->sec;
+}
+
+int special_sections_include(struct diff_ctx *ctx, bool *changed)
+{
+	size_t i, g, k;
+	int ret;
+
+	*changed = false;
+	for (i = 1; i < ctx->patched->nr_secs; i++) {
+		struct section *sec = &ctx->patched->secs[i];
+		size_t es = ctx->special_entsize[i];
+
+		if (!es)
+			continue;
+		for (g = 0; g < sec->size / es; g++) {
+			const struct section *anchor;
+			struct rela *r;
+			size_t n;
+
+			if (ctx->special_keep[i][g])
+				continue;
+			r = kbp_relas_in(sec, g * es, (g + 1) * es, &n);
+			if (!n)
+				continue;
+			anchor = anchor_section(&r[0]);
+			if (!anchor || !anchor->include ||
+			    !is_text_section(anchor))
+				continue;
+			ctx->special_keep[i][g] = 1;
+			*changed = true;
+			for (k = 1; k < n; k++) {
+				ret = include_reference(ctx, sec, &r[k]);
+				if (ret)
+					return ret;
+			}
+		}
+	}
+	return 0;
+}

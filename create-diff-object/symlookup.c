@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * symlookup.c - the running kernel's symbols. Loads the symbol table of
+ * the original vmlinux and Module.symvers, answers whether a symbol is
+ * exported, and computes sympos: the rank by address among same-named
+ * symbols, which is how kallsyms (and so klp_find_object_symbol())
+ * counts them. A local symbol is matched to its own file's block of
+ * locals by the STT_FILE name, then by the other locals around it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "symlookup.h"
+
+static bool kallsyms_type(const struct symbol *sym)
+{
+	if (!sym->sec || sym->type == STT_SECTION || sym->type == STT_FILE)
+		return false;
+	return sym->type == STT_FUNC || sym->type == STT_OBJECT ||
+	       sym->type == STT_NOTYPE;
+}
+
+struct kbp_symbols *kbp_symbols_load(const char *path)
+{
+	struct kbp_symbols *ks = calloc(1, sizeof(*ks));
+	size_t i, file_id = 0;
+
+	if (!ks) {
+		ERROR("out of memory");
+		return NULL;
+	}
+	ks->elf = kbp_elf_open(path, false);
+	if (!ks->elf)
+		goto fail;
+	ks->syms = calloc(ks->elf->nr_syms + 1, sizeof(*ks->syms));
+	ks->files = calloc(ks->elf->nr_syms + 1, sizeof(*ks->files));
+	if (!ks->syms || !ks->files ||
+	    strmap_init(&ks->by_name, ks->elf->nr_syms)) {
+		ERROR("out of memory");
+		goto fail;
+	}
+	ks->files[0] = "";
+	ks->nr_files = 1;
+	for (i = 1; i < ks->elf->nr_syms; i++) {
+		struct symbol *sym = &ks->elf->syms[i];
+		struct kbp_ksym *k;
+
+		if (sym->type == STT_FILE) {
+			file_id = ks->nr_files++;
+			ks->files[file_id] = sym->name;
+			continue;
+		}
+		if (!kallsyms_type(sym))
+			continue;
+		k = &ks->syms[ks->nr_syms++];
+		k->name = sym->name;
+		k->addr = sym->sym.st_value;
+		k->type = sym->type;
+		k->global = sym->bind != STB_LOCAL;
+		k->file_id = k->global ? 0 : file_id;
+		if (strmap_add(&ks->by_name, k->name, k))
+			goto fail;
+	}
+	DEBUG("%s: %zu symbols in %zu files", path, ks->nr_syms,
+	      ks->nr_files - 1);
+	return ks;
+fail:
+	kbp_symbols_free(ks);
+	return NULL;
+}
+
+void kbp_symbols_free(struct kbp_symbols *ks)
+{
+	if (!ks)
+		return;
+	strmap_free(&ks->by_name);
+	free(ks->syms);
+	free(ks->files);
+	kbp_elf_close(ks->elf);
+	free(ks);
+}
+
+struct kbp_symvers *kbp_symvers_load(const char *path)
+{
+	struct kbp_symvers *sv = calloc(1, sizeof(*sv));
+	FILE *f = fopen(path, "r");
+	long len;
+	char *line, *save = NULL;
+
+	if (!sv || !f) {
+		ERROR("%s: cannot read Module.symvers", path);
+		goto fail;
+	}
+	if (fseek(f, 0, SEEK_END) || (len = ftell(f)) < 0 ||
+	    fseek(f, 0, SEEK_SET)) {
+		ERROR("%s: cannot read", path);
+		goto fail;
+	}
+	sv->buf = malloc(len + 1);
+	if (!sv->buf || fread(sv->buf, 1, len, f) != (size_t)len) {
+		ERROR("%s: cannot read", path);
+		goto fail;
+	}
+	sv->buf[len] = 0;
+	if (strmap_init(&sv->by_name, len / 40 + 1))
+		goto fail;
+	for (line = strtok_r(sv->buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		/* crc \t name \t module \t export-type [\t namespace] */
+		char *name = strchr(line, '\t'), *mod, *end;
+
+		if (!name)
+			continue;
+		*name++ = 0;
+		mod = strchr(name, '\t');
+		if (!mod)
+			continue;
+		*mod++ = 0;
+		end = strchr(mod, '\t');
+		if (end)
+			*end++ = 0;
+		if (strmap_add(&sv->by_name, name, mod))
+			goto fail;
+		/* Keep the namespace right after the module name. */
+		if (end) {
+			char *ns = strchr(end, '\t');
+
+			if (ns && ns[1]) {
+				ns++;
+				ns[strcspn(ns, "\t\r")] = 0;
+				if (strmap_add(&sv->by_name, name, ns))
+					goto fail;
+			}
+		}
+	}
+	fclose(f);
+	return sv;
+fail:
+	if (f)
+		fclose(f);
+	kbp_symvers_free(sv);
+	return NULL;
+}
+
+void kbp_symvers_free(struct kbp_symvers *sv)
+{
+	if (!sv)
+		return;
+	strmap_free(&sv->by_name);
+	free(sv->buf);
+	free(sv);
+}
+
+const char *kbp_exported_by(const struct kbp_symvers *sv,
+			    const struct kbp_symbols *ks, const char *name)
+{
+	struct strmap_entry *it = NULL;
+	const char *mod = NULL, *v;
+	char buf[600];
+
+	if (sv) {
+		/* The module name was added first, so it comes last. */
+		while ((v = strmap_next(&sv->by_name, name, &it)))
+			mod = v;
+		if (mod)
+			return mod;
+	}
+	if (ks && snprintf(buf, sizeof(buf), "__ksymtab_%s", name) <
+		  (int)sizeof(buf) && strmap_get(&ks->by_name, buf))
+		return "vmlinux";
+	return NULL;
+}
+
+static const char *basename_of(const char *path)
+{
+	const char *slash = path ? strrchr(path, '/') : NULL;
+
+	return slash ? slash + 1 : path;
+}
+
+/* How many of obj's named locals live in vmlinux file block file_id. */
+static size_t block_score(const struct kbp_symbols *ks,
+			  const struct kbp_elf *obj, size_t file_id)
+{
+	size_t i, score = 0;
+
+	for (i = 1; i < obj->nr_syms; i++) {
+		const struct symbol *s = &obj->syms[i];
+		struct strmap_entry *it = NULL;
+		struct kbp_ksym *k;
+
+		if (s->bind != STB_LOCAL || !kallsyms_type(s))
+			continue;
+		while ((k = strmap_next(&ks->by_name, s->name, &it))) {
+			if (k->file_id == file_id) {
+				score++;
+				break;
+			}
+		}
+	}
+	return score;
+}
+
+static long rank_of(const struct kbp_symbols *ks, const struct kbp_ksym *t)
+{
+	struct strmap_entry *it = NULL;
+	struct kbp_ksym *k;
+	long rank = 1;
+
+	while ((k = strmap_next(&ks->by_name, t->name, &it)))
+		if (k->addr < t->addr || (k->addr == t->addr && k < t))
+			rank++;
+	return rank;
+}
+
+long kbp_sympos(const struct kbp_symbols *ks, const struct kbp_elf *obj,
+		const struct symbol *sym)
+{
+	struct strmap_entry *it = NULL;
+	struct kbp_ksym *k, *best = NULL;
+	const char *file;
+	size_t count = 0, best_score = 0, ties = 0;
+
+	while ((k = strmap_next(&ks->by_name, sym->name, &it)))
+		count++;
+	if (count == 0)
+		return -1;
+	if (count == 1)
+		return 0;
+
+	if (sym->bind != STB_LOCAL) {
+		it = NULL;
+		while ((k = strmap_next(&ks->by_name, sym->name, &it))) {
+			if (k->global)
+				return rank_of(ks, k);
+		}
+		return -1;
+	}
+
+	file = basename_of(sym->file ? sym->file : obj->file);
+	it = NULL;
+	while ((k = strmap_next(&ks->by_name, sym->name, &it))) {
+		size_t score;
+
+		if (k->global || !file ||
+		    strcmp(basename_of(ks->files[k->file_id]), file))
+			continue;
+		score = block_score(ks, obj, k->file_id) + 1;
+		if (score > best_score) {
+			best = k;
+			best_score = score;
+			ties = 0;
+		} else if (score == best_score) {
+			ties++;
+		}
+	}
+	if (!best)
+		return -1;
+	if (ties)
+		return -2;
+	return rank_of(ks, best);
+}
