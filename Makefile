@@ -1,0 +1,48 @@
+# kbuild-patch: top-level build, install and test entry points.
+#
+#   make                 build the C tools (create-diff-object, klp-convert)
+#   make install         install under $(DESTDIR)$(PREFIX)
+#   make check           all tests (unit + integration in the VM); slow
+#   make check-unit      fast tests, no kernel needed
+#   make demo            build the test kernel, a demo livepatch, load it
+PREFIX ?= /usr/local
+BINDIR = $(PREFIX)/bin
+LIBEXECDIR = $(PREFIX)/libexec/kbuild-patch
+SHAREDIR = $(PREFIX)/share/kbuild-patch
+MANDIR = $(PREFIX)/share/man/man1
+
+SCRIPTS = scripts/kbuild-patch scripts/kbuild-patch-vm
+TOOLS = create-diff-object/create-diff-object create-diff-object/klp-convert
+
+all: tools
+
+tools:
+	$(MAKE) -C create-diff-object
+
+install: tools
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) \
+		$(DESTDIR)$(SHAREDIR)/kmod $(DESTDIR)$(MANDIR)
+	install -m 755 $(SCRIPTS) $(DESTDIR)$(BINDIR)
+	install -m 755 $(TOOLS) $(DESTDIR)$(LIBEXECDIR)
+	install -m 644 kmod/livepatch-main.c kmod/Kbuild.in \
+		$(DESTDIR)$(SHAREDIR)/kmod
+	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(SCRIPTS)))
+	rm -rf $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(SHAREDIR)
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/,$(notdir $(wildcard man/*.1)))
+
+check: tools
+	test/run-tests test/unit test/integration
+
+check-unit: tools
+	test/run-tests test/unit
+
+demo: tools
+	scripts/kbuild-patch-demo
+
+clean:
+	$(MAKE) -C create-diff-object clean
+
+.PHONY: all tools install uninstall check check-unit demo clean

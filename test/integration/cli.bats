@@ -1,0 +1,170 @@
+#!/usr/bin/env bats
+# kbuild-patch's command line: options, names, exit codes, the output
+# directory, the user's tree, and the installed command.
+
+load corpus-lib
+
+setup_file() {
+	corpus_setup
+}
+
+@test "--help and the man page document every option" {
+	local opt
+	run "$REPO/scripts/kbuild-patch" --help
+	[ "$status" -eq 0 ]
+	for opt in -s --sourcedir -c --config -v --vmlinux -o --output -n --name \
+		-j --jobs -R --non-replace --skip-cleanup --keep \
+		--skip-compiler-check -d --debug --version -h --help --symvers; do
+		grep -q -- "$opt\b" <<<"$output" || { echo "--help lacks $opt"; false; }
+		grep -q -- "$(sed 's/-/\\\\-/g' <<<"$opt")" "$REPO/man/kbuild-patch.1" ||
+			{ echo "man page lacks $opt"; false; }
+	done
+}
+
+@test "--version prints the version" {
+	run "$REPO/scripts/kbuild-patch" --version
+	[ "$status" -eq 0 ]
+	[[ $output =~ ^kbuild-patch\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
+}
+
+@test "missing inputs exit 1 with a message naming what is missing" {
+	run "$REPO/scripts/kbuild-patch" "$CORPUS/cmdline-string.patch"
+	[ "$status" -eq 1 ]
+	[[ $output == *"no kernel source tree"* ]]
+	run "$REPO/scripts/kbuild-patch" -s "$K/source" -c "$K/config" \
+		"$CORPUS/cmdline-string.patch"
+	[ "$status" -eq 1 ]
+	[[ $output == *"no vmlinux"* ]]
+	run kbp "$BATS_TEST_TMPDIR/missing.patch"
+	[ "$status" -eq 1 ]
+	[[ $output == *"missing.patch not found"* ]]
+	run kbp --bogus "$CORPUS/cmdline-string.patch"
+	[ "$status" -eq 1 ]
+}
+
+@test "a patch that doesn't apply exits 1, leaves no output and the tree as it was" {
+	local before out=$BATS_TEST_TMPDIR/out
+	sed 's/seq_putc(m, /seq_putc(mm, /' "$CORPUS/cmdline-string.patch" \
+		>"$BATS_TEST_TMPDIR/bad.patch"
+	before=$(tree_signature "$K/source")
+	run kbp -o "$out" "$BATS_TEST_TMPDIR/bad.patch"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ $output == *"does not apply"* ]]
+	[[ $output == *"full log: "* ]]
+	[ -z "$(ls -A "$out")" ]
+	[ "$(tree_signature "$K/source")" = "$before" ]
+}
+
+@test "the source tree is untouched on success and on refusal, and no mount is left" {
+	local before out=$BATS_TEST_TMPDIR/out
+	before=$(tree_signature "$K/source")
+	run kbp -o "$out" "$CORPUS/cmdline-string.patch"
+	[ "$status" -eq 0 ]
+	[ "$(tree_signature "$K/source")" = "$before" ]
+	run kbp -o "$out" "$CORPUS/FAIL-data-change.patch"
+	[ "$status" -eq 2 ]
+	[ "$(tree_signature "$K/source")" = "$before" ]
+	! grep -qF " $K/source " /proc/self/mountinfo
+	# The patched file still has its original contents.
+	grep -q "seq_putc(m, '\\\\n');" "$K/source/fs/proc/cmdline.c"
+}
+
+@test "the default name comes from the first patch; -n is used as given" {
+	local out=$BATS_TEST_TMPDIR/out
+	cp "$CORPUS/cmdline-string.patch" "$BATS_TEST_TMPDIR/My fix+v2.diff"
+	run kbp -o "$out" "$BATS_TEST_TMPDIR/My fix+v2.diff"
+	[ "$status" -eq 0 ]
+	[ -f "$out/livepatch-My-fix-v2.ko" ]
+	[ "$(modinfo -F livepatch "$out/livepatch-My-fix-v2.ko")" = Y ]
+	run kbp -o "$out" -n my_fix "$CORPUS/cmdline-string.patch"
+	[ "$status" -eq 0 ]
+	[ -f "$out/my_fix.ko" ]
+	[ "$(modinfo -F name "$out/my_fix.ko")" = my_fix ]
+	cp "$CORPUS/cmdline-string.patch" "$BATS_TEST_TMPDIR/$(printf 'x%.0s' {1..80}).patch"
+	run kbp -o "$out" "$BATS_TEST_TMPDIR/$(printf 'x%.0s' {1..80}).patch"
+	[ "$status" -eq 0 ]
+	local n
+	n=$(basename "$(ls "$out"/livepatch-xxx*.ko)" .ko)
+	[ ${#n} -eq 55 ]
+	run kbp -o "$out" -n 'bad.name' "$CORPUS/cmdline-string.patch"
+	[ "$status" -eq 1 ]
+}
+
+@test "a patch applied with an offset warns and still builds" {
+	local out=$BATS_TEST_TMPDIR/out
+	sed 's/^@@ -8,7 +8,7 @@/@@ -5,7 +5,7 @@/' "$CORPUS/cmdline-string.patch" \
+		>"$BATS_TEST_TMPDIR/offset.patch"
+	run kbp -o "$out" "$BATS_TEST_TMPDIR/offset.patch"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"applied with fuzz or offset"* ]]
+}
+
+@test "a patch touching no compiled file exits 3" {
+	local out=$BATS_TEST_TMPDIR/out
+	cat >"$BATS_TEST_TMPDIR/doc.patch" <<-'EOF'
+	--- a/Documentation/livepatch/index.rst
+	+++ b/Documentation/livepatch/index.rst
+	@@ -1,3 +1,4 @@
+	+.. kbuild-patch test
+	 .. SPDX-License-Identifier: GPL-2.0
+	 
+	 ===================
+	EOF
+	head -3 "$K/source/Documentation/livepatch/index.rst" | grep -q 'SPDX'
+	run kbp -o "$out" "$BATS_TEST_TMPDIR/doc.patch"
+	echo "$output"
+	[ "$status" -eq 3 ]
+	[ -z "$(ls -A "$out")" ]
+}
+
+@test "an output path that can't be a directory exits 1" {
+	touch "$BATS_TEST_TMPDIR/file"
+	run kbp -o "$BATS_TEST_TMPDIR/file/out" "$CORPUS/cmdline-string.patch"
+	[ "$status" -eq 1 ]
+	[[ $output == *"output directory"* ]]
+}
+
+@test "atomic replace is on by default and off with --non-replace, in the VM" {
+	local out=$BATS_TEST_TMPDIR/out
+	run kbp -o "$out" -n lp-replace "$CORPUS/cmdline-string.patch"
+	[ "$status" -eq 0 ]
+	run kbp -o "$out" -n lp-stack -R "$CORPUS/cmdline-string.patch"
+	[ "$status" -eq 0 ]
+	cat >"$BATS_TEST_TMPDIR/guest.sh" <<-'EOF'
+	set -e
+	for m in lp_replace lp_stack; do
+		insmod /modules/$(echo $m | tr _ -).ko
+		while [ "$(cat /sys/kernel/livepatch/$m/transition)" = 1 ]; do sleep 0.1; done
+		echo "$m replace=$(cat /sys/kernel/livepatch/$m/replace)"
+		echo 0 > /sys/kernel/livepatch/$m/enabled
+		while [ -d /sys/kernel/livepatch/$m ]; do sleep 0.1; done
+		rmmod $m
+	done
+	EOF
+	run vm_run "$BATS_TEST_TMPDIR/guest.sh" --module "$out/lp-replace.ko" \
+		--module "$out/lp-stack.ko"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"lp_replace replace=1"* ]]
+	[[ $output == *"lp_stack replace=0"* ]]
+}
+
+@test "make install: the installed command works from any directory" {
+	local prefix=$BATS_TEST_TMPDIR/prefix out=$BATS_TEST_TMPDIR/out
+	make -s -C "$REPO" install PREFIX="$prefix" >/dev/null
+	[ -x "$prefix/bin/kbuild-patch" ]
+	[ -x "$prefix/bin/kbuild-patch-vm" ]
+	[ -x "$prefix/libexec/kbuild-patch/create-diff-object" ]
+	[ -x "$prefix/libexec/kbuild-patch/klp-convert" ]
+	[ -f "$prefix/share/kbuild-patch/kmod/livepatch-main.c" ]
+	cd "$BATS_TEST_TMPDIR"
+	run env PATH="$prefix/bin:$PATH" kbuild-patch -s "$K/source" -c "$K/config" \
+		-v "$K/vmlinux" -o "$out" "$CORPUS/cmdline-string.patch"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	readelf -SW "$out/livepatch-cmdline-string.ko" | grep -F '.klp.rela.vmlinux.'
+	run "$prefix/bin/kbuild-patch-vm" --help
+	[ "$status" -eq 0 ]
+}

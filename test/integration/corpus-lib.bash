@@ -1,0 +1,139 @@
+# corpus-lib.bash: helpers for the patch corpus tests (corpus.bats).
+# Each test/integration/NAME.patch has a NAME-LOADED.test guest check or
+# a NAME.fail expectation; see design.md, "Integration tests".
+# shellcheck shell=bash
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+CORPUS=$REPO/test/integration
+
+# Sets K (the test kernel) and builds the tools; call from setup_file.
+corpus_setup() {
+	K=$("$REPO/test/kernel/build-test-kernel" | tail -1)
+	export K REPO CORPUS
+	make -s -C "$REPO" tools >&2
+}
+
+# kbuild-patch against the test kernel; extra arguments are passed on.
+kbp() {
+	"$REPO/scripts/kbuild-patch" -s "$K/source" -c "$K/config" \
+		-v "$K/vmlinux" "$@"
+}
+
+# modname FILE.ko: the module name the kernel uses.
+modname() {
+	local n
+	n=$(basename "$1" .ko)
+	echo "${n//-/_}"
+}
+
+# The guest half of guest_lifecycle: $MOD, $KO and $NCHECKS are set and
+# the checks are in /tmp/check0.. before this runs.
+read -r -d '' GUEST_LIFECYCLE <<'GUEST' || true
+wait_transition() {
+	n=0
+	while [ "$(cat /sys/kernel/livepatch/$MOD/transition 2>/dev/null)" = 1 ]; do
+		n=$((n + 1))
+		[ $n -le 300 ] || return 1
+		sleep 0.1
+	done
+}
+# Prints how many checks pass.
+count_passing() {
+	p=0
+	j=0
+	while [ $j -lt $NCHECKS ]; do
+		sh /tmp/check$j >/dev/null 2>&1 && p=$((p + 1))
+		j=$((j + 1))
+	done
+	echo $p
+}
+[ "$(count_passing)" = 0 ] || { echo "KBP-FAIL: a check passes before the load"; exit 10; }
+insmod /modules/$KO || { echo "KBP-FAIL: insmod failed"; exit 11; }
+[ -d /sys/kernel/livepatch/$MOD ] || { echo "KBP-FAIL: no /sys/kernel/livepatch/$MOD"; exit 12; }
+wait_transition || { echo "KBP-FAIL: the transition did not finish"; exit 13; }
+[ "$(cat /sys/kernel/livepatch/$MOD/enabled)" = 1 ] || { echo "KBP-FAIL: not enabled"; exit 14; }
+n=$(count_passing)
+[ "$n" = "$NCHECKS" ] || { echo "KBP-FAIL: $n of $NCHECKS checks pass after the load"; exit 15; }
+[ -z "$EXTRA_LOADED" ] || sh -c "$EXTRA_LOADED" || { echo "KBP-FAIL: extra check failed"; exit 20; }
+echo 0 >/sys/kernel/livepatch/$MOD/enabled || { echo "KBP-FAIL: disable failed"; exit 16; }
+wait_transition || { echo "KBP-FAIL: the unpatch transition did not finish"; exit 17; }
+rmmod $MOD || { echo "KBP-FAIL: rmmod failed"; exit 18; }
+[ "$(count_passing)" = 0 ] || { echo "KBP-FAIL: a check passes after the unload"; exit 19; }
+echo "KBP-LIFECYCLE-OK"
+exit 0
+GUEST
+
+# guest_lifecycle OUT MODULE.ko TEST...: writes a guest script to OUT that
+# checks that every TEST fails before the load, passes once the patch is
+# live, and fails again after disable and rmmod. $EXTRA_LOADED, if set,
+# is one more guest command that must pass while the patch is live.
+guest_lifecycle() {
+	local out=$1 ko=$2 t i=0
+	shift 2
+	{
+		echo '#!/bin/sh'
+		echo "MOD=$(modname "$ko")"
+		echo "KO=$(basename "$ko")"
+		printf 'EXTRA_LOADED=%q\n' "${EXTRA_LOADED:-}"
+		for t in "$@"; do
+			echo "cat >/tmp/check$i <<'KBP_CHECK_EOF'"
+			cat "$t"
+			echo "KBP_CHECK_EOF"
+			i=$((i + 1))
+		done
+		echo "NCHECKS=$i"
+		echo "$GUEST_LIFECYCLE"
+	} >"$out"
+}
+
+# vm_run SCRIPT [runner options...]: boots the test kernel and runs it.
+vm_run() {
+	local script=$1
+	shift
+	"$REPO/scripts/kbuild-patch-vm" --kernel "$K/bzImage" --timeout 300 \
+		"$@" "$script"
+}
+
+# corpus_build NAME OUT: builds NAME.patch into OUT and checks the result.
+corpus_build() {
+	local name=$1 out=$2
+	run kbp -o "$out" "$CORPUS/$name.patch"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ -f "$out/livepatch-$name.ko" ]
+}
+
+# corpus_lifecycle NAME: builds NAME.patch and proves it in the VM.
+corpus_lifecycle() {
+	local name=$1 out=$BATS_TEST_TMPDIR/out
+	local -a extra=()
+	corpus_build "$name" "$out"
+	guest_lifecycle "$BATS_TEST_TMPDIR/guest.sh" "$out/livepatch-$name.ko" \
+		"$CORPUS/$name-LOADED.test"
+	if [ -f "$CORPUS/$name.vm" ]; then
+		eval "extra=($(cat "$CORPUS/$name.vm"))"
+	fi
+	run vm_run "$BATS_TEST_TMPDIR/guest.sh" \
+		--module "$out/livepatch-$name.ko" "${extra[@]}"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *KBP-LIFECYCLE-OK* ]]
+}
+
+# corpus_refusal NAME: NAME.patch must be refused as NAME.fail says.
+corpus_refusal() {
+	local name=$1 out=$BATS_TEST_TMPDIR/out code msg
+	code=$(sed -n 1p "$CORPUS/$name.fail")
+	msg=$(sed -n 2p "$CORPUS/$name.fail")
+	run kbp -o "$out" "$CORPUS/$name.patch"
+	echo "$output"
+	[ "$status" -eq "$code" ]
+	[[ $output == *"$msg"* ]]
+	# Nothing, not even a partial file, is left in the output directory.
+	[ -z "$(ls -A "$out" 2>/dev/null)" ]
+}
+
+# tree_signature DIR: names, sizes, modes and mtimes of every file.
+tree_signature() {
+	find "$1" -printf '%P %s %m %T@ %y\n' | LC_ALL=C sort | sha256sum
+}

@@ -1,0 +1,109 @@
+#!/usr/bin/env bats
+# The patch corpus: each patch is built with kbuild-patch against the test
+# kernel and proven in the VM (live after the load, gone after the
+# unload), or refused with the exit code and message of its .fail file.
+
+load corpus-lib
+
+setup_file() {
+	corpus_setup
+}
+
+@test "every corpus patch has a LOADED test or a .fail expectation, and a test here" {
+	local p name
+	for p in "$CORPUS"/*.patch; do
+		name=$(basename "$p" .patch)
+		[ -f "$CORPUS/$name-LOADED.test" ] || [ -f "$CORPUS/$name.fail" ] ||
+			{ echo "$name has neither"; false; }
+		grep -q "corpus_[a-z]* $name\$" "$BATS_TEST_FILENAME" ||
+			{ echo "$name has no test in corpus.bats"; false; }
+	done
+}
+
+@test "cmdline-string: a changed string in cmdline_proc_show" {
+	corpus_lifecycle cmdline-string
+}
+
+@test "meminfo: a new line in meminfo_proc_show" {
+	corpus_lifecycle meminfo
+}
+
+@test "version-new-function: a new function called from a patched one" {
+	corpus_lifecycle version-new-function
+}
+
+@test "filesystems-static-call: a patched function calls a static function" {
+	corpus_lifecycle filesystems-static-call
+}
+
+@test "filesystems-static-call: the static callee is a klp symbol with the kernel's sympos" {
+	local out=$BATS_TEST_TMPDIR/out ko syms dup expected
+	corpus_build filesystems-static-call "$out"
+	ko=$out/livepatch-filesystems-static-call.ko
+	syms=$(readelf -sW "$ko")
+	# find_filesystem is static and unique: sympos 0, SHN_LIVEPATCH.
+	grep -E 'GLOBAL +DEFAULT +OS \[0xff20\] \.klp\.sym\.vmlinux\.find_filesystem,0$' <<<"$syms"
+	# read_unlock() becomes a call to a local clone that exists in many
+	# files; the one of fs/filesystems.c must be named by its rank.
+	dup=__raw_read_unlock.constprop.0
+	expected=$(readelf -sW "$K/vmlinux" | awk -v s="$dup" '
+		$4 == "FILE" { f = $8 }
+		$8 == s { print $2, f }' | sort | awk '{ n++ } $2 == "filesystems.c" { print n }')
+	[ -n "$expected" ]
+	[ "$(readelf -sW "$K/vmlinux" | awk -v s="$dup" '$8 == s' | wc -l)" -gt 1 ]
+	grep -F ".klp.sym.vmlinux.$dup,$expected" <<<"$syms"
+	# No weak placeholder survives post-link.
+	! grep -E 'WEAK .*\.klp\.sym\.' <<<"$syms"
+	readelf -SW "$ko" | grep -F '.klp.rela.vmlinux..text.filesystems_proc_show'
+}
+
+@test "consoles-sympos: c_start of consoles.c, not the first c_start, is patched" {
+	local addr rank_host
+	# Independently of kbuild-patch: the address of consoles.c's c_start
+	# in the kernel's own symbol table, and its rank among all c_start.
+	addr=$(readelf -sW "$K/vmlinux" | awk '$4 == "FILE" { f = $8 }
+		$8 == "c_start" && f == "consoles.c" { print $2 }')
+	[ -n "$addr" ]
+	rank_host=$(readelf -sW "$K/vmlinux" | awk '$8 == "c_start" { print $2 }' |
+		sort | awk -v a="$addr" '{ n++ } $1 == a { print n }')
+	[ "$rank_host" -ge 2 ]
+	# In the guest, find the same rank from /proc/kallsyms and require
+	# the livepatch sysfs entry for exactly that position.
+	EXTRA_LOADED="rank=\$(grep ' c_start\$' /proc/kallsyms | sort | awk '{ n++ } \$1 == \"$addr\" { print n }');
+		echo \"kallsyms rank of consoles.c c_start: \$rank\";
+		[ \"\$rank\" = $rank_host ] && [ -d /sys/kernel/livepatch/\$MOD/vmlinux/c_start,\$rank ]"
+	export EXTRA_LOADED
+	corpus_lifecycle consoles-sympos
+}
+
+@test "combined: one module from all corpus patches, all live, all reverted" {
+	local out=$BATS_TEST_TMPDIR/out p name patches=() tests=()
+	for p in "$CORPUS"/*.patch; do
+		name=$(basename "$p" .patch)
+		[ -f "$CORPUS/$name-LOADED.test" ] || continue
+		patches+=("$p")
+		tests+=("$CORPUS/$name-LOADED.test")
+	done
+	[ ${#patches[@]} -ge 5 ]
+	run kbp -o "$out" -n livepatch-combined "${patches[@]}"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	guest_lifecycle "$BATS_TEST_TMPDIR/guest.sh" "$out/livepatch-combined.ko" \
+		"${tests[@]}"
+	run vm_run "$BATS_TEST_TMPDIR/guest.sh" --module "$out/livepatch-combined.ko"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *KBP-LIFECYCLE-OK* ]]
+}
+
+@test "FAIL-data-change: changed existing data is refused" {
+	corpus_refusal FAIL-data-change
+}
+
+@test "FAIL-init-change: a changed __init function is refused" {
+	corpus_refusal FAIL-init-change
+}
+
+@test "FAIL-comment-only: a comment-only patch is no functional change" {
+	corpus_refusal FAIL-comment-only
+}
