@@ -387,10 +387,10 @@ struct symbol *kbp_find_symbol(const struct kbp_elf *kelf, const char *name)
 
 struct symbol *kbp_symbol_at(const struct section *sec, unsigned long offset)
 {
-	size_t lo = 0, hi = sec->nr_syms;
+	size_t lo = 0, hi = sec->nr_syms, looked = 0;
 	struct symbol *best = NULL;
 
-	/* Last symbol starting at or before offset. */
+	/* lo becomes the number of symbols starting at or before offset. */
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
@@ -399,19 +399,21 @@ struct symbol *kbp_symbol_at(const struct section *sec, unsigned long offset)
 		else
 			hi = mid;
 	}
-	while (lo > 0) {
+	/*
+	 * Walk back over the nearest symbols: an earlier, larger symbol may
+	 * cover offset too. Sized objects and functions win over labels.
+	 */
+	while (lo > 0 && looked++ < 64) {
 		struct symbol *sym = sec->syms[--lo];
 		unsigned long start = sym->sym.st_value;
 
 		if (offset < start + sym->sym.st_size ||
 		    (offset == start && !sym->sym.st_size)) {
-			if (!best || sym->sym.st_value > best->sym.st_value)
-				best = sym;
 			if (sym->type == STT_FUNC || sym->type == STT_OBJECT)
 				return sym;
+			if (!best)
+				best = sym;
 		}
-		if (start + 65536 < offset && best)
-			break;
 	}
 	return best;
 }

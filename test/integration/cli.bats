@@ -140,7 +140,7 @@ setup_file() {
 		echo "$m replace=$(cat /sys/kernel/livepatch/$m/replace)"
 		echo 0 > /sys/kernel/livepatch/$m/enabled
 		while [ -d /sys/kernel/livepatch/$m ]; do sleep 0.1; done
-		rmmod $m
+		until rmmod $m 2>/dev/null; do sleep 0.1; done
 	done
 	EOF
 	run vm_run "$BATS_TEST_TMPDIR/guest.sh" --module "$out/lp-replace.ko" \

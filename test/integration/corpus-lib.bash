@@ -57,7 +57,13 @@ n=$(count_passing)
 [ -z "$EXTRA_LOADED" ] || sh -c "$EXTRA_LOADED" || { echo "KBP-FAIL: extra check failed"; exit 20; }
 echo 0 >/sys/kernel/livepatch/$MOD/enabled || { echo "KBP-FAIL: disable failed"; exit 16; }
 wait_transition || { echo "KBP-FAIL: the unpatch transition did not finish"; exit 17; }
-rmmod $MOD || { echo "KBP-FAIL: rmmod failed"; exit 18; }
+# The patch drops its module reference from a workqueue: retry rmmod.
+n=0
+until rmmod $MOD 2>/dev/null; do
+	n=$((n + 1))
+	[ $n -le 100 ] || { echo "KBP-FAIL: rmmod failed"; exit 18; }
+	sleep 0.1
+done
 [ "$(count_passing)" = 0 ] || { echo "KBP-FAIL: a check passes after the unload"; exit 19; }
 echo "KBP-LIFECYCLE-OK"
 exit 0
