@@ -54,7 +54,7 @@ wait_transition || { echo "KBP-FAIL: the transition did not finish"; exit 13; }
 [ "$(cat /sys/kernel/livepatch/$MOD/enabled)" = 1 ] || { echo "KBP-FAIL: not enabled"; exit 14; }
 n=$(count_passing)
 [ "$n" = "$NCHECKS" ] || { echo "KBP-FAIL: $n of $NCHECKS checks pass after the load"; exit 15; }
-[ -z "$EXTRA_LOADED" ] || sh -c "$EXTRA_LOADED" || { echo "KBP-FAIL: extra check failed"; exit 20; }
+[ -z "$EXTRA_LOADED" ] || (eval "$EXTRA_LOADED") || { echo "KBP-FAIL: extra check failed"; exit 20; }
 echo 0 >/sys/kernel/livepatch/$MOD/enabled || { echo "KBP-FAIL: disable failed"; exit 16; }
 wait_transition || { echo "KBP-FAIL: the unpatch transition did not finish"; exit 17; }
 # The patch drops its module reference from a workqueue: retry rmmod.

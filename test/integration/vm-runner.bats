@@ -215,7 +215,7 @@ grep -q ' /sys/kernel/debug debugfs ' /proc/mounts || exit 14
 grep -q ' /sys/kernel/tracing tracefs ' /proc/mounts || exit 16
 grep -qw function /sys/kernel/tracing/available_tracers || exit 17
 [ "$(id -u)" = 0 ] || exit 18
-grep -q '^console=ttyS0 panic=-1 kbp.a=1 kbp.b=2$' /proc/cmdline || exit 19
+grep -q '^console=ttyS0 panic=-1 no_timer_check kbp.a=1 kbp.b=2$' /proc/cmdline || exit 19
 exit 0
 EOF
 	run -0 kbp_vm --append kbp.a=1 --append kbp.b=2 "$S"
