@@ -168,3 +168,26 @@ setup_file() {
 	run "$prefix/bin/kbuild-patch-vm" --help
 	[ "$status" -eq 0 ]
 }
+
+@test "a warm re-run takes the original object from the cache: one compile, not two" {
+	local out=$BATS_TEST_TMPDIR/out bin=$BATS_TEST_TMPDIR/bin calls real
+	real=$(command -v gcc)
+	mkdir -p "$bin"
+	calls=$BATS_TEST_TMPDIR/gcc-calls
+	# A gcc that logs the sources it compiles, then runs the real one.
+	cat >"$bin/gcc" <<-EOF2
+	#!/bin/sh
+	for a in "\$@"; do case \$a in *.c) echo "\$a" >>"$calls" ;; esac; done
+	exec "$real" "\$@"
+	EOF2
+	chmod +x "$bin/gcc"
+	run kbp -o "$out" "$CORPUS/cmdline-string.patch"
+	[ "$status" -eq 0 ]
+	: >"$calls"
+	PATH="$bin:$PATH" run kbp -o "$out" "$CORPUS/cmdline-string.patch"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	cat "$calls"
+	# Only the patched fs/proc/cmdline.c is compiled on the warm run.
+	[ "$(grep -c 'fs/proc/cmdline\.c$' "$calls")" -eq 1 ]
+}
