@@ -109,6 +109,17 @@ corpus_build() {
 	[ -f "$out/livepatch-$name.ko" ]
 }
 
+# vm_extras ARRAY NAME...: appends the runner options of each NAME.vm
+# (shell words, e.g. --expect 'REGEX') to the array variable ARRAY.
+vm_extras() {
+	local array=$1 name
+	shift
+	for name in "$@"; do
+		[ -f "$CORPUS/$name.vm" ] || continue
+		eval "$array+=($(cat "$CORPUS/$name.vm"))"
+	done
+}
+
 # corpus_lifecycle NAME: builds NAME.patch and proves it in the VM.
 corpus_lifecycle() {
 	local name=$1 out=$BATS_TEST_TMPDIR/out
@@ -116,9 +127,7 @@ corpus_lifecycle() {
 	corpus_build "$name" "$out"
 	guest_lifecycle "$BATS_TEST_TMPDIR/guest.sh" "$out/livepatch-$name.ko" \
 		"$CORPUS/$name-LOADED.test"
-	if [ -f "$CORPUS/$name.vm" ]; then
-		eval "extra=($(cat "$CORPUS/$name.vm"))"
-	fi
+	vm_extras extra "$name"
 	run vm_run "$BATS_TEST_TMPDIR/guest.sh" \
 		--module "$out/livepatch-$name.ko" "${extra[@]}"
 	echo "$output"
@@ -137,6 +146,14 @@ corpus_refusal() {
 	[[ $output == *"$msg"* ]]
 	# Nothing, not even a partial file, is left in the output directory.
 	[ -z "$(ls -A "$out" 2>/dev/null)" ]
+}
+
+# count_relas FILE SECTION REGEX: relocations of SECTION matching REGEX.
+count_relas() {
+	readelf -rW "$1" | awk -v sec="'$2'" -v re="$3" '
+		/^Relocation section/ { in_sec = ($3 == sec); next }
+		in_sec && $0 ~ re { n++ }
+		END { print n + 0 }'
 }
 
 # tree_signature DIR: names, sizes, modes and mtimes of every file.

@@ -76,21 +76,55 @@ setup_file() {
 	corpus_lifecycle consoles-sympos
 }
 
+@test "static-key-tracepoint: the static branch in the new code follows the key flipped after the load" {
+	corpus_lifecycle static-key-tracepoint
+}
+
+@test "static-key-tracepoint: the module's __jump_table has exactly the entries of the new function" {
+	local out=$BATS_TEST_TMPDIR/out work obj_sites ko_sites ko_keys
+	run kbp -o "$out" --keep "$CORPUS/static-key-tracepoint.patch"
+	[ "$status" -eq 0 ]
+	work=$(sed -n 's/.*work directory kept: //p' <<<"$output")
+	[ -d "$work" ]
+	# The sites in the patched object as kbuild compiled it: __jump_table
+	# relocations (code and target of each entry) into uptime_proc_show.
+	obj_sites=$(count_relas "$work/patched/fs/proc/uptime.o" .rela__jump_table \
+		' \.text\.uptime_proc_show')
+	rm -rf "$work"
+	ko=$out/livepatch-static-key-tracepoint.ko
+	ko_sites=$(count_relas "$ko" .rela__jump_table ' \.text\.uptime_proc_show')
+	ko_keys=$(count_relas "$ko" .klp.rela.vmlinux.__jump_table \
+		'\.klp\.sym\.vmlinux\.__tracepoint_sched_switch,0')
+	echo "object: $obj_sites, module: $ko_sites, keys: $ko_keys"
+	[ "$obj_sites" -ge 2 ]
+	[ "$ko_sites" -eq "$obj_sites" ]
+	# Each entry's key is a klp relocation: the key isn't exported.
+	[ "$ko_keys" -eq $((obj_sites / 2)) ]
+}
+
+@test "warn-once-line: a WARN in the new code names its file and line" {
+	corpus_lifecycle warn-once-line
+}
+
 @test "combined: one module from all corpus patches, all live, all reverted" {
-	local out=$BATS_TEST_TMPDIR/out p name patches=() tests=()
+	local out=$BATS_TEST_TMPDIR/out p name patches=() tests=() names=()
+	local -a extra=()
 	for p in "$CORPUS"/*.patch; do
 		name=$(basename "$p" .patch)
 		[ -f "$CORPUS/$name-LOADED.test" ] || continue
 		patches+=("$p")
+		names+=("$name")
 		tests+=("$CORPUS/$name-LOADED.test")
 	done
+	vm_extras extra "${names[@]}"
 	[ ${#patches[@]} -ge 5 ]
 	run kbp -o "$out" -n livepatch-combined "${patches[@]}"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	guest_lifecycle "$BATS_TEST_TMPDIR/guest.sh" "$out/livepatch-combined.ko" \
 		"${tests[@]}"
-	run vm_run "$BATS_TEST_TMPDIR/guest.sh" --module "$out/livepatch-combined.ko"
+	run vm_run "$BATS_TEST_TMPDIR/guest.sh" --module "$out/livepatch-combined.ko" \
+		"${extra[@]}"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ $output == *KBP-LIFECYCLE-OK* ]]
