@@ -77,11 +77,13 @@ static int run(struct diff_ctx *ctx, const char *out, const char *manifest)
 		printf("%s: no functional change\n", ctx->display);
 		return KBP_EXIT_NO_CHANGE;
 	}
-	if (write_output(ctx, out, manifest)) {
+	ret = write_output(ctx, out, manifest);
+	if (ret) {
 		remove(out);
 		if (manifest)
 			remove(manifest);
-		return KBP_EXIT_ERROR;
+		return ret == KBP_UNSUPPORTED ? KBP_EXIT_UNSUPPORTED :
+						KBP_EXIT_ERROR;
 	}
 	return KBP_EXIT_CHANGED;
 }

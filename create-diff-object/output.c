@@ -66,6 +66,7 @@ struct writer {
 	size_t nr_names;
 	FILE *manifest;
 	bool warned_no_symbols;
+	size_t ext_last;	/* the symbol external_sym() returned last */
 };
 
 static int buf_add(struct buf *b, const void *p, size_t len)
@@ -248,8 +249,6 @@ static long lookup_sympos(struct writer *w, const struct symbol *sym,
 		w->warned_no_symbols = true;
 		return 0;
 	}
-	if (strcmp(ctx->objname, "vmlinux"))
-		return 0;	/* module symbols: see the module's own table */
 	pos = kbp_sympos(ctx->target, obj, sym);
 	if (pos == -1) {
 		ERROR("%s: %s: not found in the running kernel's symbol table (%s); was it inlined or renamed?",
@@ -278,14 +277,16 @@ static long external_sym(struct writer *w, struct symbol *sym)
 
 	exporter = sym->bind == STB_LOCAL ? NULL :
 		   kbp_exported_by(ctx->symvers, ctx->target, sym->name);
-	/* Module symbols always go through klp relocations. */
-	klp = !exporter || (!vmlinux && sym->sec);
+	/*
+	 * A module's own symbols always go through klp relocations, even
+	 * exported ones, so the patch doesn't depend on the module.
+	 */
+	klp = !exporter || (!vmlinux && (sym->sec ||
+					 !strcmp(exporter, ctx->objname)));
 	if (klp) {
-		if (sym->sec || vmlinux) {
-			pos = lookup_sympos(w, orig, obj);
-			if (pos < 0)
-				return -1;
-		}
+		pos = lookup_sympos(w, orig, obj);
+		if (pos < 0)
+			return -1;
 		if (asprintf(&name, ".klp.sym.%s.%s,%ld", ctx->objname,
 			     sym->name, pos) < 0)
 			name = NULL;
@@ -307,8 +308,27 @@ static long external_sym(struct writer *w, struct symbol *sym)
 	return id;
 }
 
-static int map_rela(struct writer *w, const struct rela *r,
-		    struct out_rela *out)
+/*
+ * Jump labels and static calls are set up when the patch module loads,
+ * before a target module's klp relocations are applied: a key or call
+ * defined in a module can't be reached from them.
+ */
+static int check_module_key(struct writer *w, const struct out_sec *os,
+			    const struct symbol *sym)
+{
+	const struct out_sym *s = &w->syms[w->ext_last];
+
+	if (!s->klp || !strcmp(w->ctx->objname, "vmlinux") ||
+	    (strcmp(os->name, "__jump_table") &&
+	     strcmp(os->name, ".static_call_sites")))
+		return 0;
+	ERROR("%s: %s (%s): the static key or call is defined in module %s, which the patch module can't reference at load time; use static_key_enabled() or a plain call instead",
+	      w->ctx->display, sym->name, os->name, w->ctx->objname);
+	return KBP_UNSUPPORTED;
+}
+
+static int map_rela(struct writer *w, const struct out_sec *os,
+		    const struct rela *r, struct out_rela *out)
 {
 	struct symbol *sym = r->sym, *cover;
 	long offset;
@@ -339,13 +359,15 @@ static int map_rela(struct writer *w, const struct rela *r,
 	if (offset < 0)
 		return -1;
 	out->sym = offset;
-	return 0;
+	w->ext_last = offset;
+	return check_module_key(w, os, sym);
 }
 
 static int map_relas(struct writer *w, struct out_sec *os)
 {
 	struct section *rsec = os->src->rela;
 	size_t es = w->ctx->special_entsize[os->src->index], i;
+	int ret;
 
 	if (!rsec || !rsec->nr_relas)
 		return 0;
@@ -367,8 +389,9 @@ static int map_relas(struct writer *w, struct out_sec *os)
 		} else {
 			o->offset = r->offset;
 		}
-		if (map_rela(w, r, o))
-			return -1;
+		ret = map_rela(w, os, r, o);
+		if (ret)
+			return ret;
 		os->nr_relas++;
 	}
 	return 0;
@@ -699,13 +722,18 @@ int write_output(struct diff_ctx *ctx, const char *path, const char *manifest)
 			goto out;
 	if (add_defined_symbols(&w, false) || add_defined_symbols(&w, true))
 		goto out;
-	for (i = 1; i <= w.nr_secs; i++)
-		if (map_relas(&w, &w.secs[i]))
-			goto out;
+	for (i = 1; i <= w.nr_secs; i++) {
+		ret = map_relas(&w, &w.secs[i]);
+		if (ret)
+			goto out_ret;
+	}
 	if (add_patched_functions(&w) || write_manifest_extras(&w))
 		goto out;
 	ret = write_elf(&w, path);
+	goto out_ret;
 out:
+	ret = -1;
+out_ret:
 	if (w.manifest && fclose(w.manifest) && !ret) {
 		ERROR("%s: %s", manifest, strerror(errno));
 		ret = -1;

@@ -3,8 +3,8 @@
  * symlookup.c - the running kernel's symbols. Loads the symbol table of
  * the original vmlinux and Module.symvers, answers whether a symbol is
  * exported, and computes sympos: the rank by address among same-named
- * symbols, which is how kallsyms (and so klp_find_object_symbol())
- * counts them. A local symbol is matched to its own file's block of
+ * symbols (for a module: in symtab order), which is how kallsyms (and so
+ * klp_find_object_symbol()) counts them. A local symbol is matched to its own file's block of
  * locals by the STT_FILE name, then by the other locals around it.
  */
 #include <stdio.h>
@@ -43,6 +43,7 @@ struct kbp_symbols *kbp_symbols_load(const char *path)
 	}
 	ks->files[0] = "";
 	ks->nr_files = 1;
+	ks->by_index = ks->elf->ehdr.e_type == ET_REL;
 	for (i = 1; i < ks->elf->nr_syms; i++) {
 		struct symbol *sym = &ks->elf->syms[i];
 		struct kbp_ksym *k;
@@ -209,9 +210,11 @@ static long rank_of(const struct kbp_symbols *ks, const struct kbp_ksym *t)
 	struct kbp_ksym *k;
 	long rank = 1;
 
-	while ((k = strmap_next(&ks->by_name, t->name, &it)))
-		if (k->addr < t->addr || (k->addr == t->addr && k < t))
+	while ((k = strmap_next(&ks->by_name, t->name, &it))) {
+		if (ks->by_index ? k < t :
+		    k->addr < t->addr || (k->addr == t->addr && k < t))
 			rank++;
+	}
 	return rank;
 }
 

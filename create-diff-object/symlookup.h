@@ -28,6 +28,11 @@ struct kbp_symbols {
 	const char **files;	/* file_id -> file name */
 	size_t nr_files;
 	struct strmap by_name;
+	/*
+	 * A module (ET_REL) counts same-named symbols in symtab order, as
+	 * module kallsyms does; vmlinux counts them by address.
+	 */
+	bool by_index;
 };
 
 struct kbp_symvers {
@@ -46,8 +51,8 @@ const char *kbp_exported_by(const struct kbp_symvers *sv,
 
 /*
  * The kallsyms position of sym (a symbol of the object obj) in the
- * running kernel: 0 when the name is unique, else its 1-based rank by
- * address among the same-named symbols. Returns -1 when the symbol
+ * running kernel or module: 0 when the name is unique, else its 1-based
+ * rank among the same-named symbols. Returns -1 when the symbol
  * can't be found and -2 when it can't be told apart.
  */
 long kbp_sympos(const struct kbp_symbols *ks, const struct kbp_elf *obj,

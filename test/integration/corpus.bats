@@ -106,6 +106,43 @@ setup_file() {
 	corpus_lifecycle warn-once-line
 }
 
+@test "module-binfmt-misc: a function of a loaded =m module, with module klp relocations" {
+	local ko=$BATS_TEST_TMPDIR/out/livepatch-module-binfmt-misc.ko
+	corpus_lifecycle module-binfmt-misc
+	# The module's own static is reached through a module-specific klp
+	# section and symbol; nothing of the module is a plain relocation.
+	readelf -SW "$ko" | grep -F '.klp.rela.binfmt_misc..text.bm_status_read'
+	readelf -sW "$ko" | grep -E 'OS \[0xff20\] \.klp\.sym\.binfmt_misc\.bm_fs_type,0$'
+	! readelf -sW "$ko" | grep -E 'UND (bm_fs_type|__this_module)$'
+	[ "$(modinfo -F depends "$ko")" = "" ]
+}
+
+@test "module-binfmt-misc: late module patching, the target loaded after the livepatch" {
+	local out=$BATS_TEST_TMPDIR/out
+	corpus_build module-binfmt-misc "$out"
+	cat >"$BATS_TEST_TMPDIR/guest.sh" <<-'EOF'
+	m=livepatch_module_binfmt_misc
+	insmod /modules/livepatch-module-binfmt-misc.ko || exit 10
+	while [ "$(cat /sys/kernel/livepatch/$m/transition)" = 1 ]; do sleep 0.1; done
+	[ "$(cat /sys/kernel/livepatch/$m/binfmt_misc/patched)" = 0 ] || exit 11
+	insmod /modules/binfmt_misc.ko || exit 12
+	[ "$(cat /sys/kernel/livepatch/$m/binfmt_misc/patched)" = 1 ] || exit 13
+	mkdir -p /tmp/bm && mount -t binfmt_misc none /tmp/bm || exit 14
+	cat /tmp/bm/status
+	grep -q '^enabled binfmt_misc kbp-module$' /tmp/bm/status || exit 15
+	echo 0 >/sys/kernel/livepatch/$m/enabled
+	while [ -d /sys/kernel/livepatch/$m ]; do sleep 0.1; done
+	grep -qx enabled /tmp/bm/status || exit 16
+	until rmmod $m 2>/dev/null; do sleep 0.1; done
+	echo KBP-LATE-OK
+	EOF
+	run vm_run "$BATS_TEST_TMPDIR/guest.sh" --module "$out/livepatch-module-binfmt-misc.ko" \
+		--module "$K/build/fs/binfmt_misc.ko"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *KBP-LATE-OK* ]]
+}
+
 @test "combined: one module from all corpus patches, all live, all reverted" {
 	local out=$BATS_TEST_TMPDIR/out p name patches=() tests=() names=()
 	local -a extra=()
