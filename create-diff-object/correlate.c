@@ -3,7 +3,10 @@
  * correlate.c - pairs each symbol and section of the patched object with
  * its twin in the original object. Names match exactly, or after the
  * compiler's numeric suffixes are dropped (foo.isra.0 / foo.isra.1,
- * counter.3 / counter.5) when that leaves a single candidate.
+ * counter.3 / counter.5) when that leaves a single candidate. Static
+ * locals of functions (calls.0, __warned.3) are paired by use instead:
+ * the one that the twin of a function using it uses, because gcc numbers
+ * them per file and a new one renumbers the others.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +53,134 @@ static bool correlatable(const struct symbol *sym)
 	return sym->index && sym->type != STT_SECTION && sym->type != STT_FILE;
 }
 
+static bool is_static_local(const struct symbol *sym)
+{
+	const char *dot = strrchr(sym->name, '.'), *p;
+
+	if (sym->type != STT_OBJECT || sym->bind != STB_LOCAL || !sym->sec ||
+	    !dot || dot == sym->name || !dot[1])
+		return false;
+	for (p = dot + 1; *p; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	return true;
+}
+
+/* The function whose code holds the relocation, or NULL. */
+static struct symbol *rela_function(const struct rela *r)
+{
+	size_t i;
+
+	if (!r->in || !is_text_section(r->in))
+		return NULL;
+	for (i = 0; i < r->in->nr_syms; i++)
+		if (r->in->syms[i]->type == STT_FUNC)
+			return r->in->syms[i];
+	return NULL;
+}
+
+static struct symbol *rela_static_local(const struct rela *r)
+{
+	struct symbol *sym;
+	long off;
+
+	sym = rela_cover(r, &off);
+	return is_static_local(sym) ? sym : NULL;
+}
+
+/* The unpaired static local of func's code whose name matches canon. */
+static struct symbol *static_used_by(struct symbol *func, const char *canon)
+{
+	const struct section *rsec = func->sec->rela;
+	size_t i;
+
+	for (i = 0; rsec && i < rsec->nr_relas; i++) {
+		struct symbol *o = rela_static_local(&rsec->relas[i]);
+		char *oc;
+		bool match;
+
+		if (!o || o->twin)
+			continue;
+		oc = canonical_name(o->name);
+		if (!oc)
+			return NULL;
+		match = !strcmp(oc, canon);
+		free(oc);
+		if (match)
+			return o;
+	}
+	return NULL;
+}
+
+/* Static locals used by code are paired only by use. */
+static void mark_static_locals(struct kbp_elf *kelf)
+{
+	size_t i, j;
+
+	for (i = 1; i < kelf->nr_secs; i++) {
+		struct section *rsec = &kelf->secs[i];
+
+		if (!is_rela_section(rsec) || !rsec->base ||
+		    !is_text_section(rsec->base))
+			continue;
+		for (j = 0; j < rsec->nr_relas; j++) {
+			struct symbol *s = rela_static_local(&rsec->relas[j]);
+
+			if (s)
+				s->by_use_only = true;
+		}
+	}
+}
+
+static int correlate_static_locals(struct diff_ctx *ctx)
+{
+	struct symbol **user;
+	size_t i, j;
+
+	user = calloc(ctx->patched->nr_syms, sizeof(*user));
+	if (!user) {
+		ERROR("out of memory");
+		return -1;
+	}
+	for (i = 1; i < ctx->patched->nr_secs; i++) {
+		struct section *rsec = &ctx->patched->secs[i];
+
+		if (!is_rela_section(rsec))
+			continue;
+		for (j = 0; j < rsec->nr_relas; j++) {
+			struct symbol *s = rela_static_local(&rsec->relas[j]);
+			struct symbol *f = rela_function(&rsec->relas[j]);
+
+			if (!s)
+				continue;
+			if (f && f->twin && !user[s->index])
+				user[s->index] = f;
+		}
+	}
+	for (i = 1; i < ctx->patched->nr_syms; i++) {
+		struct symbol *s = &ctx->patched->syms[i], *o;
+		char *canon;
+
+		if (!user[i] || s->twin)
+			continue;
+		canon = canonical_name(s->name);
+		if (!canon) {
+			free(user);
+			return -1;
+		}
+		o = static_used_by(user[i]->twin, canon);
+		free(canon);
+		if (o) {
+			DEBUG("%s: static local %s (used by %s) is %s",
+			      ctx->display, s->name, user[i]->name, o->name);
+			s->twin = o;
+			o->twin = s;
+		}
+	}
+	free(user);
+	return 0;
+}
+
 static int correlate_exact(struct diff_ctx *ctx)
 {
 	size_t i;
@@ -58,7 +189,7 @@ static int correlate_exact(struct diff_ctx *ctx)
 		struct symbol *sym = &ctx->patched->syms[i], *o;
 		struct strmap_entry *it = NULL;
 
-		if (!correlatable(sym))
+		if (!correlatable(sym) || sym->twin || sym->by_use_only)
 			continue;
 		while ((o = strmap_next(&ctx->orig->sym_by_name, sym->name,
 					&it))) {
@@ -101,7 +232,8 @@ static int correlate_mangled(struct diff_ctx *ctx)
 		int candidates = 0;
 		char *canon;
 
-		if (sym->twin || !correlatable(sym) || !strchr(sym->name, '.'))
+		if (sym->twin || !correlatable(sym) || sym->by_use_only ||
+		    !strchr(sym->name, '.'))
 			continue;
 		canon = canonical_name(sym->name);
 		if (!canon)
@@ -156,7 +288,11 @@ static void correlate_sections(struct diff_ctx *ctx)
 
 int correlate(struct diff_ctx *ctx)
 {
-	if (correlate_exact(ctx) || correlate_mangled(ctx))
+	/* Functions first: static locals are paired through them. */
+	mark_static_locals(ctx->patched);
+	mark_static_locals(ctx->orig);
+	if (correlate_exact(ctx) || correlate_static_locals(ctx) ||
+	    correlate_mangled(ctx))
 		return -1;
 	correlate_sections(ctx);
 	return 0;

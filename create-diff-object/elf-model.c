@@ -36,17 +36,71 @@ bool is_pcrel_type(unsigned int type)
 	}
 }
 
+/*
+ * The size of the immediate that follows a RIP-relative displacement at
+ * offset off of a text section, found by looking back at the ModRM byte
+ * and the opcode before it. Only opcodes with a ModRM operand and an
+ * immediate matter; everything else ends with its displacement.
+ */
+static long imm_after_disp(const struct section *sec, unsigned long off)
+{
+	const unsigned char *b = sec->data;
+	unsigned char op, modrm;
+	bool opsize16 = false;
+	unsigned long i;
+
+	if (!b || off < 2 || off + 4 > sec->size)
+		return 0;
+	modrm = b[off - 1];
+	if ((modrm & 0xc7) != 0x05)	/* not mod=00 rm=101: no RIP operand */
+		return 0;
+	op = b[off - 2];
+	if (off >= 3 && b[off - 3] == 0x0f) {	/* two-byte opcode map */
+		switch (op) {
+		case 0x70 ... 0x73: case 0xa4: case 0xac: case 0xba:
+		case 0xc2: case 0xc4 ... 0xc6:
+			return 1;
+		default:
+			return 0;
+		}
+	}
+	if (off >= 4 && b[off - 4] == 0x0f && b[off - 3] == 0x3a)
+		return 1;			/* 0f 3a: always imm8 */
+	/* A 0x66 prefix before the opcode (and its REX) makes imm16. */
+	if (off >= 3) {
+		i = off - 3;
+		if ((b[i] & 0xf0) == 0x40 && i > 0)
+			i--;
+		opsize16 = b[i] == 0x66;
+	}
+	switch (op) {
+	case 0x6b: case 0x80: case 0x83: case 0xc0: case 0xc1: case 0xc6:
+		return 1;
+	case 0x69: case 0x81: case 0xc7:
+		return opsize16 ? 2 : 4;
+	case 0xf6:
+		return ((modrm >> 3) & 7) <= 1 ? 1 : 0;	/* test imm8 */
+	case 0xf7:
+		return ((modrm >> 3) & 7) <= 1 ? (opsize16 ? 2 : 4) : 0;
+	default:
+		return 0;
+	}
+}
+
 long rela_target_offset(const struct rela *rela)
 {
-	/*
-	 * A PC-relative field usually ends its instruction, so the
-	 * assembler subtracted the field size from the addend.
-	 */
-	if (rela->type == R_X86_64_PC32 || rela->type == R_X86_64_PLT32)
-		return rela->addend + 4;
+	long field_end;
+
 	if (rela->type == R_X86_64_PC64)
-		return rela->addend + 8;
-	return rela->addend;
+		return rela->in && is_text_section(rela->in) ?
+		       rela->addend + 8 : rela->addend;
+	if (!is_pcrel_type(rela->type))
+		return rela->addend;
+	/* In data, "sym - ." refers to sym + addend itself. */
+	if (!rela->in || !is_text_section(rela->in))
+		return rela->addend;
+	field_end = 4 + imm_after_disp(rela->in, rela->offset);
+	return rela->addend + field_end;
 }
 
 bool is_string_section(const struct section *sec)
@@ -301,6 +355,7 @@ static int read_relas(struct kbp_elf *kelf)
 			r->type = GELF_R_TYPE(grela.r_info);
 			r->addend = grela.r_addend;
 			r->sym = &kelf->syms[symndx];
+			r->in = sec->base;
 		}
 		qsort(sec->relas, sec->nr_relas, sizeof(*sec->relas),
 		      cmp_rela_offset);

@@ -22,11 +22,14 @@ enum kbp_status {
 
 struct symbol;
 
+struct section;
+
 struct rela {
 	unsigned long offset;
 	unsigned int type;
 	long addend;
 	struct symbol *sym;
+	struct section *in;	/* the section holding the relocated field */
 };
 
 struct section {
@@ -61,7 +64,7 @@ struct symbol {
 	struct symbol *twin;
 	enum kbp_status status;
 	bool include;
-	bool strip;		/* never emitted */
+	bool by_use_only;	/* a static local: never paired by name alone */
 };
 
 struct kbp_elf {
@@ -107,7 +110,11 @@ static inline bool is_rela_section(const struct section *sec)
 
 bool is_string_section(const struct section *sec);
 bool is_pcrel_type(unsigned int type);
-/* Offset into the target that a relocation really refers to. */
+/*
+ * The offset into the relocation's symbol that it really refers to. A
+ * PC-relative field in code is followed by the rest of its instruction
+ * (an immediate), which the assembler subtracted from the addend.
+ */
 long rela_target_offset(const struct rela *rela);
 
 #endif

@@ -53,7 +53,7 @@ setup_file() {
 	[ "$(readelf -sW "$K/vmlinux" | awk -v s="$dup" '$8 == s' | wc -l)" -gt 1 ]
 	grep -F ".klp.sym.vmlinux.$dup,$expected" <<<"$syms"
 	# No weak placeholder survives post-link.
-	! grep -E 'WEAK .*\.klp\.sym\.' <<<"$syms"
+	if grep -E 'WEAK .*\.klp\.sym\.' <<<"$syms"; then false; fi
 	readelf -SW "$ko" | grep -F '.klp.rela.vmlinux..text.filesystems_proc_show'
 }
 
@@ -113,7 +113,7 @@ setup_file() {
 	# section and symbol; nothing of the module is a plain relocation.
 	readelf -SW "$ko" | grep -F '.klp.rela.binfmt_misc..text.bm_status_read'
 	readelf -sW "$ko" | grep -E 'OS \[0xff20\] \.klp\.sym\.binfmt_misc\.bm_fs_type,0$'
-	! readelf -sW "$ko" | grep -E 'UND (bm_fs_type|__this_module)$'
+	if readelf -sW "$ko" | grep -E 'UND (bm_fs_type|__this_module)$'; then false; fi
 	[ "$(modinfo -F depends "$ko")" = "" ]
 }
 

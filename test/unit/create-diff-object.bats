@@ -1,0 +1,547 @@
+#!/usr/bin/env bats
+# create-diff-object: compares an original and a patched kernel object
+# and writes a diff object with only what changed. The inputs are the
+# fixture pairs of test/unit/cdo/, compiled with kernel code generation
+# flags (lib.bash); every expectation is derived from those inputs with
+# readelf, never from the tool's own output.
+
+bats_require_minimum_version 1.5.0
+
+load lib
+
+setup_file() {
+	local p
+
+	cdo_build_tool
+	for p in body newfn string comment data sdata init notrace extref \
+		sympos_b sympos_c neigh clone locals locals_same bug; do
+		cdo_build_pair "$p"
+	done
+	cdo_cc "$CDO_FIX/sympos_a.c" "$BATS_FILE_TMPDIR/orig"
+	cdo_cc "$CDO_FIX/extref_lib.c" "$BATS_FILE_TMPDIR/orig"
+	# Another file called neigh.c, in another directory.
+	cdo_cc "$CDO_FIX/neigh_twin.c" "$BATS_FILE_TMPDIR/twin" neigh
+	# The same source compiled a second time.
+	cdo_cc "$CDO_FIX/body.orig.c" "$BATS_FILE_TMPDIR/again" body
+
+	export VM_MISC="$BATS_FILE_TMPDIR/vmlinux-misc"
+	export VM_EXTREF="$BATS_FILE_TMPDIR/vmlinux-extref"
+	export VM_SYMPOS="$BATS_FILE_TMPDIR/vmlinux-sympos"
+	export VM_SYMPOS_NO_B="$BATS_FILE_TMPDIR/vmlinux-sympos-no-b"
+	export VM_NEIGH="$BATS_FILE_TMPDIR/vmlinux-neigh"
+	export VM_LOCALS_SAME="$BATS_FILE_TMPDIR/vmlinux-locals-same"
+	cdo_fake_vmlinux "$VM_MISC" "$(cdo_orig body)" "$(cdo_orig newfn)" \
+		"$(cdo_orig string)" "$(cdo_orig bug)" "$(cdo_orig clone)" \
+		"$(cdo_orig locals)"
+	cdo_fake_vmlinux "$VM_EXTREF" "$(cdo_orig extref)" \
+		"$(cdo_orig extref_lib)"
+	cdo_fake_vmlinux "$VM_SYMPOS" "$(cdo_orig sympos_a)" \
+		"$(cdo_orig sympos_b)" "$(cdo_orig sympos_c)"
+	cdo_fake_vmlinux "$VM_SYMPOS_NO_B" "$(cdo_orig sympos_a)" \
+		"$(cdo_orig sympos_c)"
+	cdo_fake_vmlinux "$VM_NEIGH" "$BATS_FILE_TMPDIR/twin/neigh.o" \
+		"$(cdo_orig neigh)"
+	cdo_fake_vmlinux "$VM_LOCALS_SAME" "$(cdo_orig locals_same)"
+
+	export SYMVERS="$BATS_FILE_TMPDIR/Module.symvers"
+	export SYMVERS_EXTREF="$BATS_FILE_TMPDIR/Module.symvers-extref"
+	export SYMVERS_MOD="$BATS_FILE_TMPDIR/Module.symvers-mod"
+	cdo_symvers "$SYMVERS"
+	cdo_symvers "$SYMVERS_EXTREF" extref_exported \
+		extref_ns_fn:vmlinux:EXTREF_NS
+	# As if extref.c were part of module "mymod", which also exports
+	# extref_unexported from another of its files.
+	cdo_symvers "$SYMVERS_MOD" extref_exported extref_unexported:mymod
+}
+
+setup() {
+	cd "$BATS_TEST_TMPDIR" || return
+	OUT="$BATS_TEST_TMPDIR/out.o"
+	MAN="$BATS_TEST_TMPDIR/manifest"
+}
+
+# diff_pair NAME VMLINUX SYMVERS [OPTION...]: run create-diff-object on
+# the pair NAME, displayed as kernel/NAME.o, into $OUT and $MAN.
+diff_pair() {
+	local name=$1 vm=$2 sv=$3
+
+	shift 3
+	run --separate-stderr "$CDO" --symbols "$vm" --symvers "$sv" \
+		--name "kernel/$name.o" --manifest "$MAN" "$@" \
+		"$(cdo_orig "$name")" "$(cdo_patched "$name")" "$OUT"
+	echo "status $status"
+	echo "stdout: $output"
+	echo "stderr: $stderr"
+}
+
+# klp_ref OBJ FUNC NAME KLP: every reference of the patched FUNC to
+# NAME is, in $OUT, a reference to the WEAK undefined symbol KLP, at the
+# same place, type and offset; NAME itself is not carried.
+klp_ref() {
+	local p=$1 func=$2 name=$3 klp=$4 expected
+
+	expected=$(cdo_targets "$p" ".text.$func" |
+		awk -v n="$name" -v k="$klp" '{
+			t = $3; i = index(t, "+")
+			if (substr(t, 1, i - 1) == n) print $1, $2, k substr(t, i)
+		}')
+	echo "expected: $expected"
+	[ -n "$expected" ]
+	[ "$(cdo_symbol "$OUT" "$klp")" = "$klp WEAK NOTYPE UND 0 0" ]
+	diff <(echo "$expected") <(cdo_targets "$OUT" ".text.$func" |
+		grep -F " $klp+")
+	! cdo_symbols "$OUT" | awk '$4 != "UND"' | grep -qF "$name" || false
+	! cdo_section_names "$OUT" | grep -qF "$name" || false
+}
+
+# plain_ref OBJ FUNC NAME: FUNC's references to NAME stay references to
+# the GLOBAL undefined NAME, with no klp symbol for it.
+plain_ref() {
+	local p=$1 func=$2 name=$3 expected
+
+	expected=$(cdo_targets "$p" ".text.$func" | grep -F " $name+")
+	echo "expected: $expected"
+	[ -n "$expected" ]
+	[ "$(cdo_symbol "$OUT" "$name")" = "$name GLOBAL NOTYPE UND 0 0" ]
+	diff <(echo "$expected") <(cdo_targets "$OUT" ".text.$func" |
+		grep -F " $name+")
+	! cdo_symbols "$OUT" | grep -q "^\.klp\.sym\..*\.$name," || false
+}
+
+# new_funcs ORIG PATCHED: functions defined only in PATCHED.
+new_funcs() {
+	comm -13 <(cdo_symbols "$1" | awk '$3 == "FUNC" { print $1 }' | sort) \
+		<(cdo_symbols "$2" | awk '$3 == "FUNC" { print $1 }' | sort)
+}
+
+# string_ref OBJ SECTION STR: "symbol addend" of SECTION's relocation to
+# the string STR (as cdo_targets prints it).
+string_ref() {
+	local off
+	off=$(cdo_targets "$1" "$2" | awk -v s="$3" '$3 == s { print $1 }')
+	[ -n "$off" ] || return 0
+	cdo_relocs "$1" "$2" | awk -v o="$off" '$1 == o { print $3, $4 }'
+}
+
+# mcount_targets OBJ: the functions (and offsets) __mcount_loc lists.
+mcount_targets() {
+	cdo_targets "$1" __mcount_loc | awk '{ print $2, $3 }' | sort
+}
+
+@test "body change: only that function is reported and carried, with its alias and manifest line" {
+	local p pos alias val size
+	p=$(cdo_patched body)
+	[ "$(cdo_changed_bytes "$(cdo_orig body)" "$p")" = body_changed ]
+
+	diff_pair body "$VM_MISC" "$SYMVERS"
+	[ "$status" -eq 0 ]
+	[ "$output" = "kernel/body.o: changed function: body_changed" ]
+	[ "$(cdo_text_sections "$OUT")" = .text.body_changed ]
+	! cdo_section_names "$OUT" | grep -q body_same || false
+	! cdo_symbols "$OUT" | grep -q body_same || false
+	[ "$(cdo_section_hex "$OUT" .text.body_changed)" = \
+		"$(cdo_section_hex "$p" .text.body_changed)" ]
+	[ "$(cdo_symbol "$OUT" body_changed)" = "$(cdo_symbol "$p" body_changed)" ]
+	diff <(cdo_targets "$p" .text.body_changed) \
+		<(cdo_targets "$OUT" .text.body_changed)
+
+	pos=$(cdo_vmlinux_sympos "$VM_MISC" body_changed "")
+	[ "$pos" = 0 ]
+	alias=__kbp_new_vmlinux__body_changed__$pos
+	read -r _ _ _ _ val size < <(cdo_symbol "$p" body_changed)
+	[ "$(cdo_symbol "$OUT" "$alias")" = \
+		"$alias GLOBAL FUNC .text.body_changed $val $size" ]
+	[ "$(cat "$MAN")" = "$(printf 'func\tvmlinux\tbody_changed\t%s\t%s\tkernel/body.o' \
+		"$pos" "$alias")" ]
+}
+
+@test "new function called from a changed one: reported new, carried, and called directly" {
+	local p calls
+	p=$(cdo_patched newfn)
+	[ "$(new_funcs "$(cdo_orig newfn)" "$p")" = newfn_check ]
+
+	diff_pair newfn "$VM_MISC" "$SYMVERS"
+	[ "$status" -eq 0 ]
+	[ "$(cdo_reported changed)" = newfn_submit ]
+	[ "$(cdo_reported new)" = newfn_check ]
+	diff <(printf '.text.newfn_check\n.text.newfn_submit\n') \
+		<(cdo_text_sections "$OUT")
+	! cdo_symbols "$OUT" | grep -q newfn_other || false
+	[ "$(cdo_symbol "$OUT" newfn_check)" = "$(cdo_symbol "$p" newfn_check)" ]
+
+	# The call goes to the carried copy, not to the running kernel.
+	calls=$(cdo_targets "$p" .text.newfn_submit | grep ' newfn_check+0$')
+	[ -n "$calls" ]
+	diff <(echo "$calls") <(cdo_targets "$OUT" .text.newfn_submit |
+		grep ' newfn_check+0$')
+	! cdo_symbols "$OUT" | grep -q 'klp\.sym.*newfn_check' || false
+	# The new function's own references, its string included.
+	cdo_targets "$p" .text.newfn_check | grep -q ' str:'
+	diff <(cdo_targets "$p" .text.newfn_check) \
+		<(cdo_targets "$OUT" .text.newfn_check)
+
+	grep -qxF "$(printf 'new\tvmlinux\tnewfn_check\tkernel/newfn.o')" "$MAN"
+	grep -q "^func	vmlinux	newfn_submit	" "$MAN"
+	[ "$(wc -l <"$MAN")" -eq 2 ]
+}
+
+@test "__mcount_loc keeps exactly one entry per carried function" {
+	diff_pair newfn "$VM_MISC" "$SYMVERS"
+	[ "$status" -eq 0 ]
+	[ "$(cdo_section_size "$OUT" __mcount_loc)" -eq $((2 * 8)) ]
+	diff <(mcount_targets "$(cdo_patched newfn)" |
+		grep -E ' newfn_(check|submit)\+') <(mcount_targets "$OUT")
+}
+
+@test "string literal change: the new bytes are carried in a .rodata string section and referenced" {
+	local p new old
+	p=$(cdo_patched string)
+	new="str:$(cdo_hexstr 'hello from the patched kernel %%d\n' | tr ' ' _)"
+	old="str:$(cdo_hexstr 'hello %%d\n' | tr ' ' _)"
+	cdo_targets "$p" .text.string_hello | grep -qF " $new"
+	cdo_targets "$(cdo_orig string)" .text.string_hello | grep -qF " $old"
+
+	diff_pair string "$VM_MISC" "$SYMVERS"
+	[ "$status" -eq 0 ]
+	[ "$output" = "kernel/string.o: changed function: string_hello" ]
+	diff <(cdo_targets "$p" .text.string_hello) \
+		<(cdo_targets "$OUT" .text.string_hello)
+	! cdo_targets "$OUT" .text.string_hello | grep -qF " $old" || false
+	# The reference is through a string section of the output.
+	cdo_relocs "$OUT" .text.string_hello | awk '$3 ~ /^\.rodata\..*str/' |
+		grep -q .
+	cdo_section_names "$OUT" | grep -q '^\.rodata\..*str'
+}
+
+@test "a longer string that moves another function's string addend doesn't change that function" {
+	local common a b
+	common="str:$(cdo_hexstr 'string: common %%d\n' | tr ' ' _)"
+	# string_other's reference to the shared string moved in the input.
+	a=$(string_ref "$(cdo_orig string)" .text.string_other "$common")
+	b=$(string_ref "$(cdo_patched string)" .text.string_other "$common")
+	echo "orig: $a patched: $b"
+	[ -n "$a" ] && [ -n "$b" ] && [ "$a" != "$b" ]
+
+	diff_pair string "$VM_MISC" "$SYMVERS"
+	[ "$status" -eq 0 ]
+	[ "$(cdo_reported changed)" = string_hello ]
+	! cdo_section_names "$OUT" | grep -q string_other || false
+}
+
+@test "unchanged object: exit 3, no output object" {
+	run --separate-stderr "$CDO" --symbols "$VM_MISC" --symvers "$SYMVERS" \
+		--name kernel/body.o --manifest "$MAN" "$(cdo_orig body)" \
+		"$BATS_FILE_TMPDIR/again/body.o" "$OUT"
+	[ "$status" -eq 3 ]
+	[ "$output" = "kernel/body.o: no functional change" ]
+	[ ! -e "$OUT" ]
+	[ ! -e "$MAN" ]
+}
+
+@test "comment-only change: exit 3, no output object" {
+	! cmp -s "$CDO_FIX/comment.orig.c" "$CDO_FIX/comment.patched.c" || false
+	diff_pair comment "$VM_MISC" "$SYMVERS"
+	[ "$status" -eq 3 ]
+	[ "$output" = "kernel/comment.o: no functional change" ]
+	[ ! -e "$OUT" ]
+}
+
+@test "changed initial value of a global variable: exit 2 naming it" {
+	local sec
+	sec=$(cdo_symbol "$(cdo_patched data)" data_limit | awk '{ print $4 }')
+	[[ $sec == .data* ]]
+	diff_pair data "$VM_MISC" "$SYMVERS"
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"create-diff-object: kernel/data.o: data_limit ($sec): "* ]]
+	[[ $output != *"function:"* ]]
+	[ ! -e "$OUT" ]
+}
+
+@test "changed initial value of a static variable: exit 2 naming it" {
+	local sec
+	sec=$(cdo_symbol "$(cdo_patched sdata)" sdata_weight | awk '$2 == "LOCAL" { print $4 }')
+	[[ $sec == .data* ]]
+	diff_pair sdata "$VM_MISC" "$SYMVERS"
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"create-diff-object: kernel/sdata.o: sdata_weight ($sec): "* ]]
+	[ ! -e "$OUT" ]
+}
+
+@test "changed __init function: exit 2 naming it" {
+	[ "$(cdo_symbol "$(cdo_patched init)" init_setup | awk '{ print $4 }')" = .init.text ]
+	[ "$(cdo_section_hex "$(cdo_orig init)" .init.text)" != \
+		"$(cdo_section_hex "$(cdo_patched init)" .init.text)" ]
+	diff_pair init "$VM_MISC" "$SYMVERS"
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"create-diff-object: kernel/init.o: init_setup (.init.text): "* ]]
+	[ ! -e "$OUT" ]
+}
+
+@test "changed function without an fentry call: exit 2 naming it" {
+	local o
+	o=$(cdo_orig notrace)
+	! cdo_targets "$o" .text.notrace_count | grep -q ' __fentry__+' || false
+	cdo_targets "$o" .text.notrace_traced | grep -q ' __fentry__+'
+	diff_pair notrace "$VM_MISC" "$SYMVERS"
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"kernel/notrace.o: notrace_count (.text.notrace_count): "*fentry* ]]
+	[ ! -e "$OUT" ]
+}
+
+@test "extref: only the changed function is reported and carried" {
+	diff_pair extref "$VM_EXTREF" "$SYMVERS_EXTREF"
+	[ "$status" -eq 0 ]
+	[ "$output" = "kernel/extref.o: changed function: extref_changed" ]
+	[ "$(cdo_text_sections "$OUT")" = .text.extref_changed ]
+	# Everything extref_changed calls stays in the kernel.
+	[ -z "$(cdo_symbols "$OUT" | awk '$3 == "FUNC" && $4 != ".text.extref_changed"')" ]
+}
+
+@test "unchanged static function called from a changed one: WEAK UND .klp.sym.vmlinux.NAME,POS" {
+	local pos
+	pos=$(cdo_vmlinux_sympos "$VM_EXTREF" extref_helper extref.c)
+	[ "$pos" = 0 ]
+	diff_pair extref "$VM_EXTREF" "$SYMVERS_EXTREF"
+	[ "$status" -eq 0 ]
+	klp_ref "$(cdo_patched extref)" extref_changed extref_helper \
+		".klp.sym.vmlinux.extref_helper,$pos"
+}
+
+@test "unchanged static variable read by a changed function: klp symbol, no copy" {
+	local pos
+	pos=$(cdo_vmlinux_sympos "$VM_EXTREF" extref_count extref.c)
+	[ "$pos" = 0 ]
+	diff_pair extref "$VM_EXTREF" "$SYMVERS_EXTREF"
+	[ "$status" -eq 0 ]
+	klp_ref "$(cdo_patched extref)" extref_changed extref_count \
+		".klp.sym.vmlinux.extref_count,$pos"
+}
+
+@test "unchanged static variable compared with an immediate (addend -4 - imm size): klp symbol, no copy" {
+	local pos p
+	p=$(cdo_patched extref)
+	# cmpl $imm, extref_hits(%rip): the field is not the end of the insn.
+	cdo_relocs "$p" .text.extref_changed |
+		awk '$3 == ".bss.extref_hits" && $4 < -4' | grep -q .
+	pos=$(cdo_vmlinux_sympos "$VM_EXTREF" extref_hits extref.c)
+	[ "$pos" = 0 ]
+	diff_pair extref "$VM_EXTREF" "$SYMVERS_EXTREF"
+	[ "$status" -eq 0 ]
+	klp_ref "$p" extref_changed extref_hits ".klp.sym.vmlinux.extref_hits,$pos"
+}
+
+@test "unexported global function of another file: klp symbol" {
+	local pos
+	! grep -qw extref_unexported "$SYMVERS_EXTREF" || false
+	pos=$(cdo_vmlinux_sympos "$VM_EXTREF" extref_unexported "")
+	[ "$pos" = 0 ]
+	diff_pair extref "$VM_EXTREF" "$SYMVERS_EXTREF"
+	[ "$status" -eq 0 ]
+	klp_ref "$(cdo_patched extref)" extref_changed extref_unexported \
+		".klp.sym.vmlinux.extref_unexported,$pos"
+}
+
+@test "exported functions (Module.symvers, __ksymtab_, namespace): plain GLOBAL UND, MODULE_IMPORT_NS in the manifest" {
+	local p
+	p=$(cdo_patched extref)
+	grep -qP '\textref_exported\tvmlinux\t' "$SYMVERS_EXTREF"
+	! grep -qw extref_ksymtab "$SYMVERS_EXTREF" || false
+	cdo_symbol "$VM_EXTREF" __ksymtab_extref_ksymtab | grep -q ' OBJECT '
+	diff_pair extref "$VM_EXTREF" "$SYMVERS_EXTREF"
+	[ "$status" -eq 0 ]
+	plain_ref "$p" extref_changed extref_exported
+	plain_ref "$p" extref_changed extref_ksymtab
+	plain_ref "$p" extref_changed extref_ns_fn
+	[ "$(grep '^import_ns' "$MAN")" = "$(printf 'import_ns\tEXTREF_NS')" ]
+}
+
+@test "module object: its own symbols use .klp.sym.MODULE even when the module exports them" {
+	grep -qP '\textref_unexported\tmymod\t' "$SYMVERS_MOD"
+	run --separate-stderr "$CDO" --objname mymod --symvers "$SYMVERS_MOD" \
+		--name mymod/extref.o "$(cdo_orig extref)" \
+		"$(cdo_patched extref)" "$OUT"
+	echo "$output"; echo "$stderr"
+	[ "$status" -eq 0 ]
+	klp_ref "$(cdo_patched extref)" extref_changed extref_helper \
+		".klp.sym.mymod.extref_helper,0"
+	plain_ref "$(cdo_patched extref)" extref_changed extref_exported
+	klp_ref "$(cdo_patched extref)" extref_changed extref_unexported \
+		".klp.sym.mymod.extref_unexported,0"
+}
+
+@test "sympos: a call to a static dup() that three files of vmlinux have gets its address rank" {
+	local pos cpos
+	[ "$(cdo_symbols "$VM_SYMPOS" | awk '$1 == "dup" && $3 == "FUNC"' | wc -l)" -eq 3 ]
+	pos=$(cdo_vmlinux_sympos "$VM_SYMPOS" dup sympos_b.c)
+	[ "$pos" -eq 2 ]
+	cpos=$(cdo_vmlinux_sympos "$VM_SYMPOS" sympos_b_caller "")
+	diff_pair sympos_b "$VM_SYMPOS" "$SYMVERS"
+	[ "$status" -eq 0 ]
+	[ "$output" = "kernel/sympos_b.o: changed function: sympos_b_caller" ]
+	klp_ref "$(cdo_patched sympos_b)" sympos_b_caller dup ".klp.sym.vmlinux.dup,$pos"
+	[ "$(cat "$MAN")" = "$(printf 'func\tvmlinux\tsympos_b_caller\t%s\t__kbp_new_vmlinux__sympos_b_caller__%s\tkernel/sympos_b.o' \
+		"$cpos" "$cpos")" ]
+}
+
+@test "sympos: a changed dup() gets its address rank in the manifest and its alias" {
+	local pos alias
+	pos=$(cdo_vmlinux_sympos "$VM_SYMPOS" dup sympos_c.c)
+	[ "$pos" -gt 1 ]
+	diff_pair sympos_c "$VM_SYMPOS" "$SYMVERS"
+	[ "$status" -eq 0 ]
+	[ "$output" = "kernel/sympos_c.o: changed function: dup" ]
+	alias=__kbp_new_vmlinux__dup__$pos
+	[ "$(cat "$MAN")" = "$(printf 'func\tvmlinux\tdup\t%s\t%s\tkernel/sympos_c.o' "$pos" "$alias")" ]
+	cdo_symbol "$OUT" "$alias" | grep -q "^$alias GLOBAL FUNC .text.dup "
+}
+
+@test "sympos: two files of the same name are told apart by their other locals" {
+	local blocks pos
+	# Both blocks are called neigh.c and both have a neigh_dup.
+	blocks=$(cdo_symbols "$VM_NEIGH" | awk '$3 == "FILE" && $1 == "neigh.c"' | wc -l)
+	[ "$blocks" -eq 2 ]
+	[ "$(cdo_vmlinux_sympos "$VM_NEIGH" neigh_dup neigh.c)" = ambiguous ]
+	# Ours is the one in the block that also holds neigh_mine_count.
+	pos=$(readelf -sW "$VM_NEIGH" | awk '
+		$1 !~ /^[0-9]+:$/ { next }
+		$4 == "FILE" { b++; next }
+		$8 == "neigh_dup" { addr[b] = $2; all[++n] = $2 }
+		$8 == "neigh_mine_count" { mine = b }
+		END {
+			r = 1
+			for (i = 1; i <= n; i++) if (all[i] "" < addr[mine] "") r++
+			print r
+		}')
+	[ "$pos" -eq 2 ]
+	diff_pair neigh "$VM_NEIGH" "$SYMVERS"
+	[ "$status" -eq 0 ]
+	klp_ref "$(cdo_patched neigh)" neigh_caller neigh_dup ".klp.sym.vmlinux.neigh_dup,$pos"
+}
+
+@test "sympos: a symbol missing from --symbols is an error" {
+	! cdo_symbols "$VM_SYMPOS_NO_B" | grep -q sympos_b || false
+	diff_pair sympos_b "$VM_SYMPOS_NO_B" "$SYMVERS"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"create-diff-object: kernel/sympos_b.o: "*"not found"* ]]
+	[ ! -e "$OUT" ]
+}
+
+@test "compiler clones (.constprop.N, .isra.N) in both builds are not reported changed" {
+	local o p pos c
+	o=$(cdo_orig clone)
+	p=$(cdo_patched clone)
+	for f in "$o" "$p"; do
+		cdo_symbols "$f" | grep -qE '^clone_scale\.constprop\.[0-9]+ LOCAL FUNC '
+		cdo_symbols "$f" | grep -qE '^clone_weight\.isra\.[0-9]+ LOCAL FUNC '
+	done
+	diff_pair clone "$VM_MISC" "$SYMVERS"
+	[ "$status" -eq 0 ]
+	[ "$output" = "kernel/clone.o: changed function: clone_third" ]
+	[ "$(cdo_text_sections "$OUT")" = .text.clone_third ]
+	for c in $(cdo_symbols "$p" | awk '$1 ~ /^clone_(scale|weight)\./ { print $1 }'); do
+		pos=$(cdo_vmlinux_sympos "$VM_MISC" "$c" clone.c)
+		[ "$pos" = 0 ]
+		klp_ref "$p" clone_third "$c" ".klp.sym.vmlinux.$c,$pos"
+	done
+}
+
+@test "renumbered function-local static (calls.N) of an unchanged function is correlated" {
+	local o p seen
+	o=$(cdo_orig locals)
+	p=$(cdo_patched locals)
+	[ "$(cdo_symbols "$o" | awk '$1 ~ /^calls\./ { print $1 }')" != \
+		"$(cdo_symbols "$p" | awk '$1 ~ /^calls\./ { print $1 }')" ]
+	diff_pair locals "$VM_MISC" "$SYMVERS"
+	[ "$status" -eq 0 ]
+	[ "$output" = "kernel/locals.o: changed function: locals_seen" ]
+	[ "$(cdo_text_sections "$OUT")" = .text.locals_seen ]
+	# The new static comes along as new data.
+	seen=$(cdo_symbols "$p" | awk '$1 ~ /^seen\./ { print $1 }')
+	[ -n "$seen" ]
+	cdo_symbol "$OUT" "$seen" | grep -q "^$seen LOCAL OBJECT "
+	diff <(cdo_targets "$p" .text.locals_seen) <(cdo_targets "$OUT" .text.locals_seen)
+	! cdo_symbols "$OUT" | grep -q 'calls' || false
+}
+
+@test "a new function-local static named like an unchanged function's one is new data, not the old one" {
+	local o p
+	o=$(cdo_orig locals_same)
+	p=$(cdo_patched locals_same)
+	# calls.0 is locals_count's in the original, locals_seen's new one
+	# in the patched object.
+	[ "$(cdo_targets "$o" .text.locals_count | grep -o ' calls\.[0-9]*+' | sort -u)" != \
+		"$(cdo_targets "$p" .text.locals_count | grep -o ' calls\.[0-9]*+' | sort -u)" ]
+	diff_pair locals_same "$VM_LOCALS_SAME" "$SYMVERS"
+	[ "$status" -eq 0 ]
+	[ "$output" = "kernel/locals_same.o: changed function: locals_seen" ]
+	[ "$(cdo_text_sections "$OUT")" = .text.locals_seen ]
+	diff <(cdo_targets "$p" .text.locals_seen) <(cdo_targets "$OUT" .text.locals_seen)
+	! cdo_symbols "$OUT" | grep -q '^\.klp\.sym\..*calls' || false
+}
+
+@test "__bug_table keeps exactly the entries of the carried function, and __mcount_loc one entry" {
+	local p n expected
+	p=$(cdo_patched bug)
+	# Entries whose bug address (first field) is in bug_check, and one
+	# in bug_same so that something has to be left out.
+	expected=$(cdo_targets "$p" __bug_table | awk '$1 % 12 == 0 { print int($1 / 12), $3 }')
+	n=$(grep -c ' bug_check+' <<<"$expected")
+	[ "$n" -ge 2 ]
+	grep -q ' bug_same+' <<<"$expected"
+
+	diff_pair bug "$VM_MISC" "$SYMVERS"
+	[ "$status" -eq 0 ]
+	[ "$output" = "kernel/bug.o: changed function: bug_check" ]
+	[ "$(cdo_section_size "$OUT" __bug_table)" -eq $((n * 12)) ]
+	diff <(awk '$2 ~ /^bug_check\+/ { print $2 }' <<<"$expected") \
+		<(cdo_targets "$OUT" __bug_table | awk '$1 % 12 == 0 { print $3 }')
+	# Each kept entry: the same file string, line and flags.
+	local i=0 g
+	while read -r g; do
+		[ "$(cdo_section_hex "$OUT" __bug_table $((i * 12 + 8)) 4)" = \
+			"$(cdo_section_hex "$p" __bug_table $((g * 12 + 8)) 4)" ]
+		diff <(cdo_targets "$p" __bug_table | awk -v o=$((g * 12 + 4)) '$1 == o { print $2, $3 }') \
+			<(cdo_targets "$OUT" __bug_table | awk -v o=$((i * 12 + 4)) '$1 == o { print $2, $3 }')
+		i=$((i + 1))
+	done < <(awk '$2 ~ /^bug_check\+/ { print $1 }' <<<"$expected")
+	[ "$i" -eq "$n" ]
+	# __mcount_loc: one entry, for bug_check.
+	[ "$(cdo_section_size "$OUT" __mcount_loc)" -eq 8 ]
+	diff <(mcount_targets "$p" | grep ' bug_check+') <(mcount_targets "$OUT")
+}
+
+@test "usage: wrong argument counts exit 1 with the usage" {
+	run --separate-stderr "$CDO"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"usage: create-diff-object"* ]]
+	run --separate-stderr "$CDO" "$(cdo_orig body)" "$(cdo_patched body)"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"usage: create-diff-object"* ]]
+	run --separate-stderr "$CDO" --no-such-option "$(cdo_orig body)" \
+		"$(cdo_patched body)" "$OUT"
+	[ "$status" -eq 1 ]
+	[ ! -e "$OUT" ]
+}
+
+@test "non-ELF, missing and non-relocatable inputs exit 1 with a message naming the file" {
+	echo "not an object" >bogus.o
+	run --separate-stderr "$CDO" bogus.o "$(cdo_patched body)" "$OUT"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"create-diff-object: bogus.o: not an ELF file"* ]]
+	[ ! -e "$OUT" ]
+	run --separate-stderr "$CDO" "$(cdo_orig body)" missing.o "$OUT"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"missing.o: cannot open"* ]]
+	run --separate-stderr "$CDO" "$(cdo_orig body)" "$VM_MISC" "$OUT"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"$VM_MISC: not an x86_64 ELF64 relocatable object"* ]]
+	[ ! -e "$OUT" ]
+}
+
+@test "an object name that can't be a livepatch object name exits 1" {
+	run --separate-stderr "$CDO" --objname my.mod "$(cdo_orig body)" \
+		"$(cdo_patched body)" "$OUT"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *'"my.mod"'* ]]
+	[ ! -e "$OUT" ]
+}
