@@ -2,6 +2,7 @@
 # Each test/integration/NAME.patch has a NAME-LOADED.test guest check or
 # a NAME.fail expectation; see design.md, "Integration tests".
 # shellcheck shell=bash
+# shellcheck disable=SC2154 # $output and $status come from bats' run
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CORPUS=$REPO/test/integration
