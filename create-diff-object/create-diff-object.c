@@ -27,6 +27,8 @@ static void usage(FILE *f)
 "  -n, --name PATH           the object's name in messages\n"
 "  -m, --manifest FILE       write the patched-function manifest here\n"
 "  -z, --special-sizes FILE  \"section size\" lines from the sizeof probe\n"
+"  -b, --ibt-sealed FILE     vmlinux.o: refuse taking the address of a\n"
+"                            function whose ENDBR it seals\n"
 "  -d, --debug               debug output\n"
 "  -h, --help                this help\n"
 "\n"
@@ -97,18 +99,19 @@ int main(int argc, char **argv)
 		{ "name", required_argument, NULL, 'n' },
 		{ "manifest", required_argument, NULL, 'm' },
 		{ "special-sizes", required_argument, NULL, 'z' },
+		{ "ibt-sealed", required_argument, NULL, 'b' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *symbols = NULL, *symvers = NULL, *manifest = NULL;
-	const char *sizes = NULL;
+	const char *sizes = NULL, *sealed = NULL;
 	struct diff_ctx ctx = { .objname = "vmlinux" };
 	size_t i;
 	int c, ret = KBP_EXIT_ERROR;
 
 	kbp_progname = "create-diff-object";
-	while ((c = getopt_long(argc, argv, "s:e:o:n:m:z:dh", opts,
+	while ((c = getopt_long(argc, argv, "s:e:o:n:m:z:b:dh", opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 's': symbols = optarg; break;
@@ -117,6 +120,7 @@ int main(int argc, char **argv)
 		case 'n': ctx.display = optarg; break;
 		case 'm': manifest = optarg; break;
 		case 'z': sizes = optarg; break;
+		case 'b': sealed = optarg; break;
 		case 'd': kbp_debug = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return KBP_EXIT_ERROR;
@@ -143,9 +147,12 @@ int main(int argc, char **argv)
 		goto out;
 	if (symvers && !(ctx.symvers = kbp_symvers_load(symvers)))
 		goto out;
+	if (sealed && ibt_load_sealed(&ctx, sealed))
+		goto out;
 	ret = run(&ctx, argv[optind + 2], manifest);
 out:
 	special_sections_free(&ctx);
+	ibt_free_sealed(&ctx);
 	kbp_symvers_free(ctx.symvers);
 	kbp_symbols_free(ctx.target);
 	kbp_elf_close(ctx.orig);

@@ -36,6 +36,9 @@ struct diff_ctx {
 	struct kbp_symvers *symvers;	/* exported symbols */
 	struct special_sizes *sizes;
 	size_t nr_sizes;
+	/* vmlinux.o, for the functions whose ENDBR objtool sealed (IBT). */
+	struct kbp_elf *sealed_from;
+	struct strmap sealed;
 	bool explain;
 
 	/* Per patched section index: the entry size and kept entries of a
@@ -64,6 +67,12 @@ int special_sections_init(struct diff_ctx *ctx);
 int special_sections_include(struct diff_ctx *ctx, bool *changed);
 bool is_special_section(const struct section *sec);
 void special_sections_free(struct diff_ctx *ctx);
+
+/* ibt.c */
+int ibt_load_sealed(struct diff_ctx *ctx, const char *vmlinux_o);
+void ibt_free_sealed(struct diff_ctx *ctx);
+int ibt_check_reference(struct diff_ctx *ctx, const struct rela *rela,
+			const struct symbol *target);
 
 /* output.c */
 int write_output(struct diff_ctx *ctx, const char *path,

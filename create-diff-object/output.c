@@ -333,6 +333,7 @@ static int map_rela(struct writer *w, const struct out_sec *os,
 	struct symbol *sym = r->sym, *cover;
 	long offset;
 	size_t osec;
+	int ret;
 
 	out->type = r->type;
 	out->addend = r->addend;
@@ -360,6 +361,9 @@ static int map_rela(struct writer *w, const struct out_sec *os,
 		return -1;
 	out->sym = offset;
 	w->ext_last = offset;
+	ret = ibt_check_reference(w->ctx, r, sym);
+	if (ret)
+		return ret;
 	return check_module_key(w, os, sym);
 }
 

@@ -167,6 +167,29 @@ setup_file() {
 	[[ $output == *KBP-LIFECYCLE-OK* ]]
 }
 
+@test "IBT: every address-taken function of the module starts with ENDBR (checked statically)" {
+	local out=$BATS_TEST_TMPDIR/out ko off
+	corpus_build version-new-function "$out"
+	ko=$out/livepatch-version-new-function.ko
+	run "$CORPUS/check-endbr" "$ko"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# klp_func.new_func takes the patched function's address.
+	[[ $output == *"version_proc_show: address taken, endbr64"* ]]
+	# The control: without its ENDBR the same function is caught.
+	cp "$ko" "$BATS_TEST_TMPDIR/noendbr.ko"
+	off=$(python3 "$CORPUS/kbp_elf.py" offset "$ko" version_proc_show)
+	printf '\x90\x90\x90\x90' | dd of="$BATS_TEST_TMPDIR/noendbr.ko" bs=1 seek="$off" conv=notrunc status=none
+	run "$CORPUS/check-endbr" "$BATS_TEST_TMPDIR/noendbr.ko"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ $output == *"version_proc_show: address taken, NO ENDBR"* ]]
+}
+
+@test "FAIL-ibt-sealed-endbr: taking the address of a function whose ENDBR is sealed is refused" {
+	corpus_refusal FAIL-ibt-sealed-endbr
+}
+
 @test "FAIL-data-change: changed existing data is refused" {
 	corpus_refusal FAIL-data-change
 }

@@ -1,0 +1,69 @@
+"""kbp_elf: a small ELF64 reader for the integration tests' checks."""
+import struct
+import sys
+
+RELOC_SIZES = {1: 8, 2: 4, 4: 4, 9: 4, 10: 4, 11: 4, 24: 8, 41: 4, 42: 4}
+
+
+class Elf:
+    def __init__(self, path):
+        self.data = open(path, "rb").read()
+        d = self.data
+        if d[:4] != b"\x7fELF" or d[4] != 2:
+            sys.exit(f"{path}: not an ELF64 file")
+        self.type = struct.unpack_from("<H", d, 16)[0]
+        shoff, = struct.unpack_from("<Q", d, 0x28)
+        shentsize, shnum, shstrndx = struct.unpack_from("<HHH", d, 0x3a)
+        self.secs = []
+        for i in range(shnum):
+            f = struct.unpack_from("<IIQQQQIIQQ", d, shoff + i * shentsize)
+            self.secs.append(dict(name=f[0], type=f[1], flags=f[2], addr=f[3],
+                                  offset=f[4], size=f[5], link=f[6], info=f[7],
+                                  entsize=f[9]))
+        strtab = self.secs[shstrndx]
+        for s in self.secs:
+            s["name"] = self.cstr(strtab["offset"] + s["name"])
+
+    def cstr(self, off):
+        end = self.data.index(b"\0", off)
+        return self.data[off:end].decode()
+
+    def symbols(self):
+        symtab = next(s for s in self.secs if s["type"] == 2)
+        strtab = self.secs[symtab["link"]]
+        out, current_file = [], None
+        for i in range(symtab["size"] // 24):
+            name, info, other, shndx, value, size = struct.unpack_from(
+                "<IBBHQQ", self.data, symtab["offset"] + i * 24)
+            name = self.cstr(strtab["offset"] + name)
+            if info & 0xF == 4:
+                current_file = name
+            out.append(dict(index=i, name=name, type=info & 0xF, bind=info >> 4,
+                            shndx=shndx, value=value, size=size,
+                            file=current_file))
+        return out
+
+    def relocations(self, secidx):
+        for s in self.secs:
+            if s["type"] == 4 and s["info"] == secidx:
+                for i in range(s["size"] // 24):
+                    off, info, addend = struct.unpack_from(
+                        "<QQq", self.data, s["offset"] + i * 24)
+                    yield off, info & 0xFFFFFFFF, info >> 32, addend
+
+
+def symbol_file_offset(path, name):
+    """The file offset of the first byte of the symbol name in path."""
+    e = Elf(path)
+    s = next(s for s in e.symbols() if s["name"] == name and s["shndx"])
+    sec = e.secs[s["shndx"]]
+    base = sec["addr"] if e.type == 2 else 0
+    return sec["offset"] + s["value"] - base
+
+
+if __name__ == "__main__":
+    # kbp_elf.py offset FILE SYMBOL: print the symbol's file offset.
+    if len(sys.argv) == 4 and sys.argv[1] == "offset":
+        print(symbol_file_offset(sys.argv[2], sys.argv[3]))
+    else:
+        sys.exit("usage: kbp_elf.py offset FILE SYMBOL")
