@@ -156,8 +156,16 @@ int detect_changes(struct diff_ctx *ctx)
 			sym->status = ST_NEW;
 			continue;
 		}
-		sym->status = same_symbol(sym, sym->twin) ? ST_SAME :
-							     ST_CHANGED;
+		/*
+		 * A dynamic debug descriptor is metadata about its call site
+		 * (line, format); the patched code keeps using the original
+		 * one, so the site's enable key stays where users set it.
+		 */
+		if (!strncmp(sym->sec->name, "__dyndbg", 8))
+			sym->status = ST_SAME;
+		else
+			sym->status = same_symbol(sym, sym->twin) ? ST_SAME :
+								     ST_CHANGED;
 		sym->twin->status = sym->status;
 		if (sym->status == ST_CHANGED)
 			DEBUG("%s: %s (%s) changed", ctx->display, sym->name,

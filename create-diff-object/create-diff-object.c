@@ -29,6 +29,8 @@ static void usage(FILE *f)
 "  -z, --special-sizes FILE  \"section size\" lines from the sizeof probe\n"
 "  -b, --ibt-sealed FILE     vmlinux.o: refuse taking the address of a\n"
 "                            function whose ENDBR it seals\n"
+"  -g, --new-globals FILE    names of new global symbols that other\n"
+"                            objects of the same patch define\n"
 "  -d, --debug               debug output\n"
 "  -h, --help                this help\n"
 "\n"
@@ -64,6 +66,41 @@ static int load_sizes(struct diff_ctx *ctx, const char *path)
 	return 0;
 }
 
+/* One name per line; the map stays empty without a file. */
+static int load_new_globals(struct diff_ctx *ctx, const char *path)
+{
+	char *line, *save = NULL;
+	FILE *f;
+	long len;
+
+	if (strmap_init(&ctx->new_globals, 64))
+		return -1;
+	if (!path)
+		return 0;
+	f = fopen(path, "r");
+	if (!f || fseek(f, 0, SEEK_END) || (len = ftell(f)) < 0 ||
+	    fseek(f, 0, SEEK_SET)) {
+		ERROR("%s: cannot read the new global symbols", path);
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	ctx->new_globals_buf = malloc(len + 1);
+	if (!ctx->new_globals_buf ||
+	    fread(ctx->new_globals_buf, 1, len, f) != (size_t)len) {
+		ERROR("%s: cannot read the new global symbols", path);
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	ctx->new_globals_buf[len] = 0;
+	for (line = strtok_r(ctx->new_globals_buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		if (*line && strmap_add(&ctx->new_globals, line, line))
+			return -1;
+	return 0;
+}
+
 static int run(struct diff_ctx *ctx, const char *out, const char *manifest)
 {
 	int ret;
@@ -75,7 +112,8 @@ static int run(struct diff_ctx *ctx, const char *out, const char *manifest)
 		return KBP_EXIT_UNSUPPORTED;
 	if (ret)
 		return KBP_EXIT_ERROR;
-	if (!ctx->nr_changed) {
+	/* New functions alone may be called from other patched objects. */
+	if (!ctx->nr_changed && !ctx->nr_new) {
 		printf("%s: no functional change\n", ctx->display);
 		return KBP_EXIT_NO_CHANGE;
 	}
@@ -100,18 +138,19 @@ int main(int argc, char **argv)
 		{ "manifest", required_argument, NULL, 'm' },
 		{ "special-sizes", required_argument, NULL, 'z' },
 		{ "ibt-sealed", required_argument, NULL, 'b' },
+		{ "new-globals", required_argument, NULL, 'g' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *symbols = NULL, *symvers = NULL, *manifest = NULL;
-	const char *sizes = NULL, *sealed = NULL;
+	const char *sizes = NULL, *sealed = NULL, *globals = NULL;
 	struct diff_ctx ctx = { .objname = "vmlinux" };
 	size_t i;
 	int c, ret = KBP_EXIT_ERROR;
 
 	kbp_progname = "create-diff-object";
-	while ((c = getopt_long(argc, argv, "s:e:o:n:m:z:b:dh", opts,
+	while ((c = getopt_long(argc, argv, "s:e:o:n:m:z:b:g:dh", opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 's': symbols = optarg; break;
@@ -121,6 +160,7 @@ int main(int argc, char **argv)
 		case 'm': manifest = optarg; break;
 		case 'z': sizes = optarg; break;
 		case 'b': sealed = optarg; break;
+		case 'g': globals = optarg; break;
 		case 'd': kbp_debug = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return KBP_EXIT_ERROR;
@@ -149,10 +189,14 @@ int main(int argc, char **argv)
 		goto out;
 	if (sealed && ibt_load_sealed(&ctx, sealed))
 		goto out;
+	if (load_new_globals(&ctx, globals))
+		goto out;
 	ret = run(&ctx, argv[optind + 2], manifest);
 out:
 	special_sections_free(&ctx);
 	ibt_free_sealed(&ctx);
+	strmap_free(&ctx.new_globals);
+	free(ctx.new_globals_buf);
 	kbp_symvers_free(ctx.symvers);
 	kbp_symbols_free(ctx.target);
 	kbp_elf_close(ctx.orig);

@@ -36,6 +36,9 @@ struct diff_ctx {
 	struct kbp_symvers *symvers;	/* exported symbols */
 	struct special_sizes *sizes;
 	size_t nr_sizes;
+	/* New global symbols of the other patched objects of this patch. */
+	struct strmap new_globals;
+	char *new_globals_buf;
 	/* vmlinux.o, for the functions whose ENDBR objtool sealed (IBT). */
 	struct kbp_elf *sealed_from;
 	struct strmap sealed;

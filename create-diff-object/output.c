@@ -277,11 +277,14 @@ static long external_sym(struct writer *w, struct symbol *sym)
 
 	exporter = sym->bind == STB_LOCAL ? NULL :
 		   kbp_exported_by(ctx->symvers, ctx->target, sym->name);
+	/* Defined by another object of this patch: linked in the module. */
+	if (!sym->sec && strmap_get(&ctx->new_globals, sym->name))
+		exporter = "";
 	/*
 	 * A module's own symbols always go through klp relocations, even
 	 * exported ones, so the patch doesn't depend on the module.
 	 */
-	klp = !exporter || (!vmlinux && (sym->sec ||
+	klp = !exporter || (!vmlinux && *exporter && (sym->sec ||
 					 !strcmp(exporter, ctx->objname)));
 	if (klp) {
 		pos = lookup_sympos(w, orig, obj);

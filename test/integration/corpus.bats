@@ -167,6 +167,17 @@ setup_file() {
 	[[ $output == *KBP-LIFECYCLE-OK* ]]
 }
 
+@test "uaccess-efault: a bad user pointer in new code gives -EFAULT through __ex_table, not an oops" {
+	local ko=$BATS_TEST_TMPDIR/out/livepatch-uaccess-efault.ko
+	corpus_lifecycle uaccess-efault
+	[ "$(count_relas "$ko" .rela__ex_table 'text\.kbp_peek_user')" -ge 2 ]
+	[ "$(count_relas "$ko" .rela.altinstructions 'text\.kbp_peek_user')" -ge 2 ]
+}
+
+@test "new-global-cross-file: a new global function and variable used from another patched file" {
+	corpus_lifecycle new-global-cross-file
+}
+
 @test "IBT: every address-taken function of the module starts with ENDBR (checked statically)" {
 	local out=$BATS_TEST_TMPDIR/out ko off
 	corpus_build version-new-function "$out"
@@ -188,6 +199,15 @@ setup_file() {
 
 @test "FAIL-ibt-sealed-endbr: taking the address of a function whose ENDBR is sealed is refused" {
 	corpus_refusal FAIL-ibt-sealed-endbr
+}
+
+@test "FAIL-module-static-key: a static key defined in a module is refused, naming it" {
+	corpus_refusal FAIL-module-static-key
+	[[ $output == *"__UNIQUE_ID_ddebug"*"static_key_enabled()"* ]]
+}
+
+@test "FAIL-line-shift: lines that only move code (and WARN line numbers) are no functional change" {
+	corpus_refusal FAIL-line-shift
 }
 
 @test "FAIL-data-change: changed existing data is refused" {
