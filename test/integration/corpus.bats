@@ -178,6 +178,19 @@ setup_file() {
 	corpus_lifecycle new-global-cross-file
 }
 
+@test "header-loadavg: a header change rebuilds every object built from it, patches only what changed" {
+	local out=$BATS_TEST_TMPDIR/out users
+	# Independently: the objects whose .cmd lists the header.
+	users=$(grep -l 'include/linux/sched/loadavg\.h' -r --include='.*.o.cmd' "$K/build" | wc -l)
+	[ "$users" -gt 1 ]
+	corpus_lifecycle header-loadavg
+	run kbp -o "$out" "$CORPUS/header-loadavg.patch"
+	[[ $output == *"rebuilding the $users object(s) built from it"* ]]
+	[ "$(grep -c 'changed function:' <<<"$output")" -eq 1 ]
+	[[ $output == *"fs/proc/loadavg.o: changed function: loadavg_proc_show"* ]]
+	[ "$(grep -c 'no functional change' <<<"$output")" -eq $((users - 1)) ]
+}
+
 @test "IBT: every address-taken function of the module starts with ENDBR (checked statically)" {
 	local out=$BATS_TEST_TMPDIR/out ko off
 	corpus_build version-new-function "$out"
