@@ -60,6 +60,7 @@ setup_file() {
 	local before out=$BATS_TEST_TMPDIR/out
 	before=$(tree_signature "$K/source")
 	run kbp -o "$out" "$CORPUS/cmdline-string.patch"
+	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$(tree_signature "$K/source")" = "$before" ]
 	run kbp -o "$out" "$CORPUS/FAIL-data-change.patch"

@@ -223,6 +223,11 @@ setup_file() {
 	corpus_refusal FAIL-line-shift
 }
 
+@test "FAIL-export-crc: a change of an exported symbol's CRC (MODVERSIONS) is refused" {
+	corpus_refusal FAIL-export-crc
+	[[ $output == *"avenrun"* ]]
+}
+
 @test "FAIL-data-change: changed existing data is refused" {
 	corpus_refusal FAIL-data-change
 }
