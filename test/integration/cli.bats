@@ -8,6 +8,11 @@ setup_file() {
 	corpus_setup
 }
 
+teardown() {
+	# The in-place tree test mounts an overlay; never leave it behind.
+	! mountpoint -q "$BATS_TEST_TMPDIR/dirty/src" || umount "$BATS_TEST_TMPDIR/dirty/src"
+}
+
 @test "--help and the man page document every option" {
 	local opt
 	run "$REPO/scripts/kbuild-patch" --help
@@ -191,4 +196,25 @@ setup_file() {
 	cat "$calls"
 	# Only the patched fs/proc/cmdline.c is compiled on the warm run.
 	[ "$(grep -c 'fs/proc/cmdline\.c$' "$calls")" -eq 1 ]
+}
+
+@test "a tree built in place (.config, objects in it) is used through a clean view and left as it was" {
+	local d=$BATS_TEST_TMPDIR/dirty out=$BATS_TEST_TMPDIR/out before
+	# A stand-in for a tree built in place: the test kernel's source with
+	# a .config, kconfig state and a stale object beside the sources.
+	mkdir -p "$d/upper/include/config" "$d/upper/fs/proc" "$d/work" "$d/src"
+	cp "$K/config" "$d/upper/.config"
+	touch "$d/upper/include/config/auto.conf"
+	echo stale >"$d/upper/fs/proc/cmdline.o"
+	mount -t overlay kbp-test -o "lowerdir=$K/source,upperdir=$d/upper,workdir=$d/work" "$d/src"
+	before=$(tree_signature "$d/src")
+	run "$REPO/scripts/kbuild-patch" -s "$d/src" -v "$K/vmlinux" -o "$out" \
+		"$CORPUS/cmdline-string.patch"
+	echo "$output"
+	[ "$(tree_signature "$d/src")" = "$before" ]
+	[ "$(cat "$d/src/fs/proc/cmdline.o")" = stale ]
+	umount "$d/src"
+	[ "$status" -eq 0 ]
+	[[ $output == *"built in place"* ]]
+	readelf -SW "$out/livepatch-cmdline-string.ko" | grep -F '.klp.rela.vmlinux..text.cmdline_proc_show'
 }
