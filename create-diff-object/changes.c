@@ -100,6 +100,15 @@ static bool same_target(const struct rela *p, const struct rela *o)
 		return sp->sec->twin == so->sec &&
 		       same_section_bytes(sp->sec, so->sec);
 	}
+	/* Fresh per-site statics are never paired: compare what they are. */
+	if (sp->fresh && so->fresh) {
+		size_t lp = strrchr(sp->name, '.') - sp->name;
+		size_t lo = strrchr(so->name, '.') - so->name;
+
+		return lp == lo && !strncmp(sp->name, so->name, lp) &&
+		       sp->sym.st_size == so->sym.st_size &&
+		       sp->sec->sh.sh_type == so->sec->sh.sh_type;
+	}
 	if (sp->twin)
 		return sp->twin == so;
 	/* Undefined symbols have no twin links to follow. */

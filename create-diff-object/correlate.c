@@ -112,6 +112,30 @@ static struct symbol *static_used_by(struct symbol *func, const char *canon)
 	return NULL;
 }
 
+/*
+ * Statics that the kernel's macros create for per-site state get fresh
+ * copies in the patch, as kpatch-build gives them: a lockdep class key,
+ * the once-flags of WARN_ONCE/printk_once, ratelimit state, and the
+ * compiler's switch tables. Pairing them with the old ones would tie new
+ * code to state the old code left behind.
+ */
+static bool is_fresh_static(const struct symbol *sym)
+{
+	static const char * const fresh[] = {
+		"__key", "__warned", "__already_done", "__print_once",
+		"_rs", "CSWTCH", "__func__",
+	};
+	size_t i, len;
+
+	for (i = 0; i < sizeof(fresh) / sizeof(fresh[0]); i++) {
+		len = strlen(fresh[i]);
+		if (!strncmp(sym->name, fresh[i], len) &&
+		    (sym->name[len] == '.' || !sym->name[len]))
+			return true;
+	}
+	return false;
+}
+
 /* Static locals used by code are paired only by use. */
 static void mark_static_locals(struct kbp_elf *kelf)
 {
@@ -128,6 +152,8 @@ static void mark_static_locals(struct kbp_elf *kelf)
 
 			if (s)
 				s->by_use_only = true;
+			if (s && is_fresh_static(s))
+				s->fresh = true;
 		}
 	}
 }
@@ -161,7 +187,7 @@ static int correlate_static_locals(struct diff_ctx *ctx)
 		struct symbol *s = &ctx->patched->syms[i], *o;
 		char *canon;
 
-		if (!user[i] || s->twin)
+		if (!user[i] || s->twin || s->fresh)
 			continue;
 		canon = canonical_name(s->name);
 		if (!canon) {

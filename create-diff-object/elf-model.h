@@ -65,6 +65,7 @@ struct symbol {
 	enum kbp_status status;
 	bool include;
 	bool by_use_only;	/* a static local: never paired by name alone */
+	bool fresh;		/* per-site state: a new copy, never paired */
 };
 
 struct kbp_elf {

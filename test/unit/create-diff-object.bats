@@ -14,7 +14,7 @@ setup_file() {
 
 	cdo_build_tool
 	for p in body newfn string comment data sdata init notrace extref \
-		sympos_b sympos_c neigh clone locals locals_same bug; do
+		sympos_b sympos_c neigh clone locals locals_same bug fresh; do
 		cdo_build_pair "$p"
 	done
 	cdo_cc "$CDO_FIX/sympos_a.c" "$BATS_FILE_TMPDIR/orig"
@@ -544,4 +544,19 @@ mcount_targets() {
 	[ "$status" -eq 1 ]
 	[[ $stderr == *'"my.mod"'* ]]
 	[ ! -e "$OUT" ]
+}
+
+@test "per-site statics (__warned) of a changed function are fresh copies; unchanged users aren't reported" {
+	local name
+	cdo_fake_vmlinux "$BATS_FILE_TMPDIR/vmlinux-fresh" "$(cdo_orig fresh)"
+	diff_pair fresh "$BATS_FILE_TMPDIR/vmlinux-fresh" "$SYMVERS"
+	[ "$status" -eq 0 ]
+	[ "$(cdo_reported changed)" = fresh_changed ]
+	[ -z "$(cdo_reported new)" ]
+	# The flag the changed function uses: gcc names it __warned.N.
+	name=$(cdo_targets "$(cdo_patched fresh)" .text.fresh_changed | grep -o '__warned\.[0-9]*' | head -1)
+	[ -n "$name" ]
+	# It is defined in the output (a fresh copy), not a klp reference.
+	cdo_symbol "$OUT" "$name" | awk '$4 != "UND"' | grep -q .
+	if cdo_symbols "$OUT" | grep -q '^\.klp\.sym\..*__warned'; then false; fi
 }
