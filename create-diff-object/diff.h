@@ -68,6 +68,7 @@ int include_reference(struct diff_ctx *ctx, const struct section *from,
 /* special.c */
 int special_sections_init(struct diff_ctx *ctx);
 int special_sections_include(struct diff_ctx *ctx, bool *changed);
+int special_keep_group(struct diff_ctx *ctx, struct section *sec, size_t g);
 bool is_special_section(const struct section *sec);
 void special_sections_free(struct diff_ctx *ctx);
 

@@ -59,8 +59,14 @@ static int include_symbol(struct diff_ctx *ctx, const struct section *from,
 	if (sym->sec->include)
 		return 0;
 	if (is_special_section(sym->sec)) {
+		size_t es = ctx->special_entsize[sym->sec->index];
+
 		if (sym->twin)
 			return 0;
+		/* A new descriptor (pr_debug's): carry its entry. */
+		if (es && sym->sym.st_value % es == 0)
+			return special_keep_group(ctx, sym->sec,
+						  sym->sym.st_value / es);
 		ERROR("%s: %s (%s): new entry in special section %s is referenced directly; not supported",
 		      ctx->display, sym->name, from->name, sym->sec->name);
 		return KBP_UNSUPPORTED;

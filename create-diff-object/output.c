@@ -330,6 +330,33 @@ static int check_module_key(struct writer *w, const struct out_sec *os,
 	return KBP_UNSUPPORTED;
 }
 
+/*
+ * A reference into a kept entry of a compacted special section (a new
+ * __dyndbg descriptor, from code or from its __jump_table key) follows
+ * the entry to its new place. Returns 1 when the entry wasn't kept.
+ */
+static int map_special_target(struct writer *w, const struct rela *r,
+			      struct out_rela *out)
+{
+	const struct section *sec = r->sym->sec;
+	size_t es = w->ctx->special_entsize[sec->index];
+	const struct out_sec *os = &w->secs[w->sec_map[sec->index]];
+	long base = r->sym->type == STT_SECTION ? 0 :
+		    (long)r->sym->sym.st_value;
+	long target = base + rela_target_offset(r);
+	size_t g;
+
+	if (target < 0 || (size_t)target >= sec->size)
+		return 1;
+	g = target / es;
+	if (!w->ctx->special_keep[sec->index][g])
+		return 1;
+	out->sym = os->secsym;
+	out->addend = base + r->addend - (long)(g * es) +
+		      (long)os->new_offset[g];
+	return 0;
+}
+
 static int map_rela(struct writer *w, const struct out_sec *os,
 		    const struct rela *r, struct out_rela *out)
 {
@@ -340,6 +367,10 @@ static int map_rela(struct writer *w, const struct out_sec *os,
 
 	out->type = r->type;
 	out->addend = r->addend;
+	if (sym->sec && w->ctx->special_entsize[sym->sec->index] &&
+	    w->sec_map[sym->sec->index] &&
+	    !map_special_target(w, r, out))
+		return 0;
 	if (sym->type == STT_SECTION && sym->sec) {
 		osec = w->sec_map[sym->sec->index];
 		cover = rela_cover(r, &offset);

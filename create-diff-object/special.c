@@ -6,7 +6,8 @@
  * it describes (its first relocation) is in an included function; what
  * the kept entry refers to is then included as well (its string, its
  * .altinstr_replacement code) or referred to in the running kernel (its
- * static key). The sizes of config-dependent entries come from the
+ * static key). __dyndbg descriptors are kept when the included code
+ * refers to a new one. The sizes of config-dependent entries come from the
  * caller (a sizeof probe run in the kernel tree); the defaults are those
  * of x86_64 Linux 6.12.
  */
@@ -29,6 +30,7 @@ static const struct special_sizes default_sizes[] = {
 	{ ".return_sites", 4 },
 	{ ".call_sites", 4 },
 	{ ".ibt_endbr_seal", 4 },
+	{ "__dyndbg", 56 },
 };
 
 bool is_special_section(const struct section *sec)
@@ -117,6 +119,30 @@ void special_sections_free(struct diff_ctx *ctx)
 			free(ctx->special_keep[i]);
 	free(ctx->special_keep);
 	free(ctx->special_entsize);
+}
+
+/* Keeps entry g of the special section sec, and what it refers to. */
+int special_keep_group(struct diff_ctx *ctx, struct section *sec, size_t g)
+{
+	size_t es = ctx->special_entsize[sec->index], n, k;
+	struct rela *r;
+	int ret;
+
+	if (!es || g >= sec->size / es) {
+		ERROR("%s: %s: entry %zu of unknown size or out of range",
+		      ctx->display, sec->name, g);
+		return -1;
+	}
+	if (ctx->special_keep[sec->index][g])
+		return 0;
+	ctx->special_keep[sec->index][g] = 1;
+	r = kbp_relas_in(sec, g * es, (g + 1) * es, &n);
+	for (k = 0; k < n; k++) {
+		ret = include_reference(ctx, sec, &r[k]);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 /* The section the first relocation of an entry points into. */

@@ -14,6 +14,7 @@
 #include <linux/static_call_types.h>
 #include <asm/extable.h>
 #include <asm/alternative.h>
+#include <linux/dynamic_debug.h>
 
 void kbp_special_sizes(void);
 void kbp_special_sizes(void)
@@ -26,6 +27,9 @@ void kbp_special_sizes(void)
 #endif
 	DEFINE(KBP_SIZE __ex_table, sizeof(struct exception_table_entry));
 	DEFINE(KBP_SIZE .altinstructions, sizeof(struct alt_instr));
+#ifdef CONFIG_DYNAMIC_DEBUG_CORE
+	DEFINE(KBP_SIZE __dyndbg, sizeof(struct _ddebug));
+#endif
 #ifdef CONFIG_HAVE_STATIC_CALL_INLINE
 	DEFINE(KBP_SIZE .static_call_sites, sizeof(struct static_call_site));
 #endif

@@ -102,6 +102,14 @@ setup_file() {
 	[ "$ko_keys" -eq $((obj_sites / 2)) ]
 }
 
+@test "dyndbg-new-pr-debug: a new pr_debug's key, switched in the control file after the load, drives the new code" {
+	local ko=$BATS_TEST_TMPDIR/out/livepatch-dyndbg-new-pr-debug.ko
+	corpus_lifecycle dyndbg-new-pr-debug
+	# The new descriptor is carried; its key is this module's own.
+	readelf -SW "$ko" | grep -qE ' __dyndbg +PROGBITS'
+	[ "$(count_relas "$ko" .rela__jump_table ' __dyndbg ')" -eq 1 ]
+}
+
 @test "warn-once-line: a WARN in the new code names its file and line" {
 	corpus_lifecycle warn-once-line
 }
