@@ -14,7 +14,7 @@ setup_file() {
 
 	cdo_build_tool
 	for p in body newfn string comment data sdata init notrace extref \
-		sympos_b sympos_c neigh clone locals locals_same bug fresh; do
+		sympos_b sympos_c neigh clone locals locals_same bug fresh inline; do
 		cdo_build_pair "$p"
 	done
 	cdo_cc "$CDO_FIX/sympos_a.c" "$BATS_FILE_TMPDIR/orig"
@@ -559,4 +559,15 @@ mcount_targets() {
 	# It is defined in the output (a fresh copy), not a klp reference.
 	cdo_symbol "$OUT" "$name" | awk '$4 != "UND"' | grep -q .
 	if cdo_symbols "$OUT" | grep -q '^\.klp\.sym\..*__warned'; then false; fi
+}
+
+@test "a changed static inline helper changes every caller it was inlined into, and no other function" {
+	cdo_fake_vmlinux "$BATS_FILE_TMPDIR/vmlinux-inline" "$(cdo_orig inline)"
+	diff_pair inline "$BATS_FILE_TMPDIR/vmlinux-inline" "$SYMVERS"
+	[ "$status" -eq 0 ]
+	# The helper was inlined: no symbol of its own in either build.
+	[ -z "$(cdo_symbol "$(cdo_orig inline)" inline_scale)" ]
+	[ "$(cdo_reported changed | tr '\n' ' ')" = "inline_user_a inline_user_b " ]
+	[ -z "$(cdo_reported new)" ]
+	if cdo_section_names "$OUT" | grep -q inline_bystander; then false; fi
 }
