@@ -15,6 +15,7 @@
 
 #include "diff.h"
 #include "log.h"
+#include "readfile.h"
 
 static void usage(FILE *f)
 {
@@ -70,30 +71,15 @@ static int load_sizes(struct diff_ctx *ctx, const char *path)
 static int load_new_globals(struct diff_ctx *ctx, const char *path)
 {
 	char *line, *save = NULL;
-	FILE *f;
-	long len;
 
 	if (strmap_init(&ctx->new_globals, 64))
 		return -1;
 	if (!path)
 		return 0;
-	f = fopen(path, "r");
-	if (!f || fseek(f, 0, SEEK_END) || (len = ftell(f)) < 0 ||
-	    fseek(f, 0, SEEK_SET)) {
-		ERROR("%s: cannot read the new global symbols", path);
-		if (f)
-			fclose(f);
+	ctx->new_globals_buf = kbp_read_file(path, "the new global symbols",
+					     NULL);
+	if (!ctx->new_globals_buf)
 		return -1;
-	}
-	ctx->new_globals_buf = malloc(len + 1);
-	if (!ctx->new_globals_buf ||
-	    fread(ctx->new_globals_buf, 1, len, f) != (size_t)len) {
-		ERROR("%s: cannot read the new global symbols", path);
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	ctx->new_globals_buf[len] = 0;
 	for (line = strtok_r(ctx->new_globals_buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save))
 		if (*line && strmap_add(&ctx->new_globals, line, line))

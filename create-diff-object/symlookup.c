@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "readfile.h"
 #include "symlookup.h"
 
 static bool kallsyms_type(const struct symbol *sym)
@@ -86,25 +87,16 @@ void kbp_symbols_free(struct kbp_symbols *ks)
 struct kbp_symvers *kbp_symvers_load(const char *path)
 {
 	struct kbp_symvers *sv = calloc(1, sizeof(*sv));
-	FILE *f = fopen(path, "r");
-	long len;
 	char *line, *save = NULL;
+	size_t len;
 
-	if (!sv || !f) {
-		ERROR("%s: cannot read Module.symvers", path);
-		goto fail;
+	if (!sv) {
+		ERROR("out of memory");
+		return NULL;
 	}
-	if (fseek(f, 0, SEEK_END) || (len = ftell(f)) < 0 ||
-	    fseek(f, 0, SEEK_SET)) {
-		ERROR("%s: cannot read", path);
+	sv->buf = kbp_read_file(path, "Module.symvers", &len);
+	if (!sv->buf)
 		goto fail;
-	}
-	sv->buf = malloc(len + 1);
-	if (!sv->buf || fread(sv->buf, 1, len, f) != (size_t)len) {
-		ERROR("%s: cannot read", path);
-		goto fail;
-	}
-	sv->buf[len] = 0;
 	if (strmap_init(&sv->by_name, len / 40 + 1))
 		goto fail;
 	for (line = strtok_r(sv->buf, "\n", &save); line;
@@ -136,11 +128,8 @@ struct kbp_symvers *kbp_symvers_load(const char *path)
 			}
 		}
 	}
-	fclose(f);
 	return sv;
 fail:
-	if (f)
-		fclose(f);
 	kbp_symvers_free(sv);
 	return NULL;
 }
