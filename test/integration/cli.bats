@@ -218,3 +218,19 @@ teardown() {
 	[[ $output == *"built in place"* ]]
 	readelf -SW "$out/livepatch-cmdline-string.ko" | grep -F '.klp.rela.vmlinux..text.cmdline_proc_show'
 }
+
+@test "a compiler that isn't the kernel's is refused (exit 1) unless --skip-compiler-check" {
+	local cfg=$BATS_TEST_TMPDIR/config
+	sed 's/^CONFIG_CC_VERSION_TEXT=.*/CONFIG_CC_VERSION_TEXT="gcc (Debian 9.9.9-1) 9.9.9"/' \
+		"$K/config" >"$cfg"
+	run "$REPO/scripts/kbuild-patch" -s "$K/source" -c "$cfg" -v "$K/vmlinux" \
+		-o "$BATS_TEST_TMPDIR/out" "$CORPUS/cmdline-string.patch"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ $output == *"differs from the kernel's compiler"*"--skip-compiler-check"* ]]
+	run "$REPO/scripts/kbuild-patch" -s "$K/source" -c "$cfg" -v "$K/vmlinux" \
+		-o "$BATS_TEST_TMPDIR/out" --skip-compiler-check "$CORPUS/cmdline-string.patch"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ -f "$BATS_TEST_TMPDIR/out/livepatch-cmdline-string.ko" ]
+}
