@@ -14,7 +14,7 @@ setup_file() {
 
 	cdo_build_tool
 	for p in body newfn string comment data sdata init notrace extref \
-		sympos_b sympos_c neigh clone locals locals_same bug fresh inline; do
+		sympos_b sympos_c neigh clone locals locals_same bug fresh inline cold; do
 		cdo_build_pair "$p"
 	done
 	cdo_cc "$CDO_FIX/sympos_a.c" "$BATS_FILE_TMPDIR/orig"
@@ -570,4 +570,19 @@ mcount_targets() {
 	[ "$(cdo_reported changed | tr '\n' ' ')" = "inline_user_a inline_user_b " ]
 	[ -z "$(cdo_reported new)" ]
 	if cdo_section_names "$OUT" | grep -q inline_bystander; then false; fi
+}
+
+@test "a .cold part goes with its changed function and is reached inside the patch" {
+	local cold
+	cold=$(cdo_symbols "$(cdo_orig cold)" | awk '$3 == "FUNC" && $1 ~ /^cold_fn\.cold/ { print $1 }')
+	# gcc really split the function in both builds.
+	[ -n "$cold" ]
+	cdo_symbols "$(cdo_patched cold)" | awk '$3 == "FUNC"' | grep -q "^$cold "
+	cdo_fake_vmlinux "$BATS_FILE_TMPDIR/vmlinux-cold" "$(cdo_orig cold)"
+	diff_pair cold "$BATS_FILE_TMPDIR/vmlinux-cold" "$SYMVERS"
+	[ "$status" -eq 0 ]
+	[ "$(cdo_reported changed)" = cold_fn ]
+	# The cold part is defined in the output, and no klp symbol names it.
+	cdo_symbol "$OUT" "$cold" | awk '$4 != "UND"' | grep -q .
+	if cdo_symbols "$OUT" | grep -q "^\.klp\.sym\..*cold_fn"; then false; fi
 }
