@@ -53,6 +53,20 @@ int include_section(struct diff_ctx *ctx, struct section *sec)
 	return 0;
 }
 
+/* Existing data lives on in the running kernel: a patch can't change it. */
+static int refuse_data_change(struct diff_ctx *ctx, const struct symbol *sym)
+{
+	if (sym->sym.st_size != sym->twin->sym.st_size)
+		ERROR("%s: %s (%s): changed data layout (%lu bytes, was %lu): existing data can't change shape under live code; keep the old layout and put new fields in a shadow variable (klp_shadow_*)",
+		      ctx->display, sym->name, sym->sec->name,
+		      (unsigned long)sym->sym.st_size,
+		      (unsigned long)sym->twin->sym.st_size);
+	else
+		ERROR("%s: %s (%s): changed existing data can't be live patched; keep its old value and use a shadow variable (klp_shadow_*) for new state, or set it in a post-patch callback",
+		      ctx->display, sym->name, sym->sec->name);
+	return KBP_UNSUPPORTED;
+}
+
 static int include_symbol(struct diff_ctx *ctx, const struct section *from,
 			  struct symbol *sym)
 {
@@ -80,11 +94,8 @@ static int include_symbol(struct diff_ctx *ctx, const struct section *from,
 		if (sym->status == ST_SAME)
 			return 0;
 		if (sym->status == ST_CHANGED &&
-		    (sym->sec->sh.sh_flags & SHF_WRITE)) {
-			ERROR("%s: %s (%s): changed existing data can't be live patched; keep its old value and use a shadow variable (klp_shadow_*) for new state",
-			      ctx->display, sym->name, sym->sec->name);
-			return KBP_UNSUPPORTED;
-		}
+		    (sym->sec->sh.sh_flags & SHF_WRITE))
+			return refuse_data_change(ctx, sym);
 		return include_section(ctx, sym->sec);
 	default:
 		if (sym->bind != STB_LOCAL)
@@ -150,9 +161,7 @@ static int check_data_changes(struct diff_ctx *ctx)
 		    !(sym->sec->sh.sh_flags & SHF_WRITE) ||
 		    is_init_section(sym->sec) || is_special_section(sym->sec))
 			continue;
-		ERROR("%s: %s (%s): changed existing data can't be live patched; keep its old value and use a shadow variable (klp_shadow_*) for new state",
-		      ctx->display, sym->name, sym->sec->name);
-		return KBP_UNSUPPORTED;
+		return refuse_data_change(ctx, sym);
 	}
 	return 0;
 }

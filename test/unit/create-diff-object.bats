@@ -14,7 +14,7 @@ setup_file() {
 
 	cdo_build_tool
 	for p in body newfn string comment data sdata init notrace extref \
-		sympos_b sympos_c neigh clone locals locals_same bug fresh inline cold; do
+		sympos_b sympos_c neigh clone locals locals_same bug fresh inline cold layout; do
 		cdo_build_pair "$p"
 	done
 	cdo_cc "$CDO_FIX/sympos_a.c" "$BATS_FILE_TMPDIR/orig"
@@ -585,4 +585,16 @@ mcount_targets() {
 	# The cold part is defined in the output, and no klp symbol names it.
 	cdo_symbol "$OUT" "$cold" | awk '$4 != "UND"' | grep -q .
 	if cdo_symbols "$OUT" | grep -q "^\.klp\.sym\..*cold_fn"; then false; fi
+}
+
+@test "a changed data layout (an object grows) is refused, naming the object, both sizes and a hint" {
+	local before after
+	before=$(cdo_symbol "$(cdo_orig layout)" layout_stats | awk '{ print $6 }')
+	after=$(cdo_symbol "$(cdo_patched layout)" layout_stats | awk '{ print $6 }')
+	[ "$before" -lt "$after" ]
+	cdo_fake_vmlinux "$BATS_FILE_TMPDIR/vmlinux-layout" "$(cdo_orig layout)"
+	diff_pair layout "$BATS_FILE_TMPDIR/vmlinux-layout" "$SYMVERS"
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"layout_stats"*"changed data layout ($after bytes, was $before)"*"klp_shadow_"* ]]
+	[ ! -e "$OUT" ]
 }

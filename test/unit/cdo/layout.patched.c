@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: GPL-2.0
+/* layout: the patch adds a field to an existing global object. */
+struct layout_stats {
+	long hits;
+	long misses;
+	long errors;
+};
+
+struct layout_stats layout_stats = { 1, 2, 0 };
+
+long layout_ratio(void)
+{
+	return layout_stats.hits - layout_stats.misses - layout_stats.errors;
+}
