@@ -66,7 +66,6 @@ struct writer {
 	size_t nr_names;
 	FILE *manifest;
 	bool warned_no_symbols;
-	size_t ext_last;	/* the symbol external_sym() returned last */
 };
 
 static int buf_add(struct buf *b, const void *p, size_t len)
@@ -317,9 +316,9 @@ static long external_sym(struct writer *w, struct symbol *sym)
  * defined in a module can't be reached from them.
  */
 static int check_module_key(struct writer *w, const struct out_sec *os,
-			    const struct symbol *sym)
+			    const struct symbol *sym, size_t out_id)
 {
-	const struct out_sym *s = &w->syms[w->ext_last];
+	const struct out_sym *s = &w->syms[out_id];
 
 	if (!s->klp || !strcmp(w->ctx->objname, "vmlinux") ||
 	    (strcmp(os->name, "__jump_table") &&
@@ -394,11 +393,10 @@ static int map_rela(struct writer *w, const struct out_sec *os,
 	if (offset < 0)
 		return -1;
 	out->sym = offset;
-	w->ext_last = offset;
 	ret = ibt_check_reference(w->ctx, r, sym);
 	if (ret)
 		return ret;
-	return check_module_key(w, os, sym);
+	return check_module_key(w, os, sym, out->sym);
 }
 
 static int map_relas(struct writer *w, struct out_sec *os)
