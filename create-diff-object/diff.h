@@ -59,6 +59,10 @@ int correlate(struct diff_ctx *ctx);
 /* changes.c */
 int detect_changes(struct diff_ctx *ctx);
 
+/* untraceable.c */
+int plan_untraceable(struct diff_ctx *ctx);
+bool has_fentry(const struct symbol *func);
+
 /* include.c */
 int include_changes(struct diff_ctx *ctx);
 int include_section(struct diff_ctx *ctx, struct section *sec);

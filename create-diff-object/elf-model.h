@@ -66,6 +66,11 @@ struct symbol {
 	bool include;
 	bool by_use_only;	/* a static local: never paired by name alone */
 	bool fresh;		/* per-site state: a new copy, never paired */
+	/* A changed function ftrace can't redirect: carried as new code. */
+	bool untraceable;
+	/* Unchanged, but patched so that it calls an untraceable callee's
+	 * new copy. */
+	bool patch_caller;
 };
 
 struct kbp_elf {

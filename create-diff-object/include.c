@@ -5,25 +5,14 @@
  * running kernel can't provide: string literals, new data, read-only
  * data that changed, anonymous constants and .cold parts. Whatever stays
  * out is referred to in the running kernel instead (see output.c).
+ * Changed functions without an fentry call come in through their callers
+ * (see untraceable.c).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "diff.h"
 #include "log.h"
-
-static bool has_fentry(const struct symbol *func)
-{
-	unsigned long start = func->sym.st_value;
-	struct rela *r;
-	size_t n, i;
-
-	r = kbp_relas_in(func->sec, start, start + 16, &n);
-	for (i = 0; i < n; i++)
-		if (!strcmp(r[i].sym->name, "__fentry__"))
-			return true;
-	return false;
-}
 
 int include_section(struct diff_ctx *ctx, struct section *sec)
 {
@@ -174,8 +163,9 @@ static int include_functions(struct diff_ctx *ctx)
 	for (i = 1; i < ctx->patched->nr_syms; i++) {
 		struct symbol *sym = &ctx->patched->syms[i];
 
-		if (sym->type != STT_FUNC || sym->status == ST_SAME ||
-		    is_cold_part(sym))
+		if (sym->type != STT_FUNC || is_cold_part(sym) ||
+		    (sym->status == ST_SAME && !sym->patch_caller &&
+		     !sym->untraceable))
 			continue;
 		if (is_init_section(sym->sec)) {
 			if (sym->status == ST_NEW)
@@ -184,15 +174,10 @@ static int include_functions(struct diff_ctx *ctx)
 			      ctx->display, sym->name, sym->sec->name);
 			return KBP_UNSUPPORTED;
 		}
-		if (sym->status == ST_CHANGED && !has_fentry(sym->twin)) {
-			ERROR("%s: %s (%s): has no fentry call (notrace?), so ftrace can't redirect it",
-			      ctx->display, sym->name, sym->sec->name);
-			return KBP_UNSUPPORTED;
-		}
 		ret = include_section(ctx, sym->sec);
 		if (ret)
 			return ret;
-		if (sym->status == ST_CHANGED)
+		if (!sym->untraceable && sym->status != ST_NEW)
 			ctx->nr_changed++;
 		else
 			ctx->nr_new++;
@@ -208,7 +193,9 @@ int include_changes(struct diff_ctx *ctx)
 	ret = check_data_changes(ctx);
 	if (ret)
 		return ret;
-	ret = include_functions(ctx);
+	ret = plan_untraceable(ctx);
+	if (!ret)
+		ret = include_functions(ctx);
 	if (ret)
 		return ret;
 	walked = calloc(ctx->patched->nr_secs, sizeof(*walked));

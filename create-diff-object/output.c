@@ -469,10 +469,13 @@ static int add_patched_functions(struct writer *w)
 		long pos;
 
 		if (sym->type != STT_FUNC || !sym->include ||
-		    is_cold_part(sym) || sym->status == ST_SAME)
+		    is_cold_part(sym) ||
+		    (sym->status == ST_SAME && !sym->patch_caller &&
+		     !sym->untraceable))
 			continue;
-		if (sym->status == ST_NEW) {
-			printf("%s: new function: %s\n", ctx->display,
+		if (sym->status == ST_NEW || sym->untraceable) {
+			printf("%s: %s function: %s\n", ctx->display,
+			       sym->untraceable ? "untraceable" : "new",
 			       sym->name);
 			if (w->manifest)
 				fprintf(w->manifest, "new\t%s\t%s\t%s\n",

@@ -247,3 +247,21 @@ setup_file() {
 @test "FAIL-comment-only: a comment-only patch is no functional change" {
 	corpus_refusal FAIL-comment-only
 }
+
+@test "syscall-no-fentry: a syscall body without fentry is reached by patching its traceable caller" {
+	local nm body
+	# Independently of kbuild-patch: the running kernel's __do_sys_newuname
+	# is out of line with no fentry call, and __x64_sys_newuname calls it.
+	nm=$(nm "$K/vmlinux")
+	body=$(awk '$3 == "__do_sys_newuname" { print $1 }' <<<"$nm")
+	[ -n "$body" ]
+	objdump -d --start-address="0x$body" --stop-address="$(printf '0x%x' $((0x$body + 16)))" \
+		"$K/vmlinux" >"$BATS_TEST_TMPDIR/body.s"
+	if grep -q '__fentry__' "$BATS_TEST_TMPDIR/body.s"; then false; fi
+	objdump -d --disassemble=__x64_sys_newuname "$K/vmlinux" | grep -qE "(call|jmp) .*<__do_sys_newuname>"
+	EXTRA_LOADED='[ -d /sys/kernel/livepatch/$MOD/vmlinux/__x64_sys_newuname,1 ] &&
+		[ ! -e /sys/kernel/livepatch/$MOD/vmlinux/__do_sys_newuname,1 ]'
+	export EXTRA_LOADED
+	corpus_lifecycle syscall-no-fentry
+	[[ $output == *"__do_sys_newuname has no fentry call: carried as new code, reached by patching its caller __x64_sys_newuname"* ]]
+}

@@ -14,7 +14,7 @@ setup_file() {
 
 	cdo_build_tool
 	for p in body newfn string comment data sdata init notrace extref \
-		sympos_b sympos_c neigh clone locals locals_same bug fresh inline cold layout; do
+		sympos_b sympos_c neigh clone locals locals_same bug fresh inline cold layout untraceable untraceable_ptr; do
 		cdo_build_pair "$p"
 	done
 	cdo_cc "$CDO_FIX/sympos_a.c" "$BATS_FILE_TMPDIR/orig"
@@ -32,7 +32,7 @@ setup_file() {
 	export VM_LOCALS_SAME="$BATS_FILE_TMPDIR/vmlinux-locals-same"
 	cdo_fake_vmlinux "$VM_MISC" "$(cdo_orig body)" "$(cdo_orig newfn)" \
 		"$(cdo_orig string)" "$(cdo_orig bug)" "$(cdo_orig clone)" \
-		"$(cdo_orig locals)"
+		"$(cdo_orig locals)" "$(cdo_orig untraceable)"
 	cdo_fake_vmlinux "$VM_EXTREF" "$(cdo_orig extref)" \
 		"$(cdo_orig extref_lib)"
 	cdo_fake_vmlinux "$VM_SYMPOS" "$(cdo_orig sympos_a)" \
@@ -596,5 +596,43 @@ mcount_targets() {
 	diff_pair layout "$BATS_FILE_TMPDIR/vmlinux-layout" "$SYMVERS"
 	[ "$status" -eq 2 ]
 	[[ $stderr == *"layout_stats"*"changed data layout ($after bytes, was $before)"*"klp_shadow_"* ]]
+	[ ! -e "$OUT" ]
+}
+
+@test "untraceable: a changed static function without fentry is carried, its callers are patched" {
+	local o p f
+	o=$(cdo_orig untraceable)
+	p=$(cdo_patched untraceable)
+	# The inputs: only untr_body's code changed; it and untr_middle have
+	# no fentry call, the others have one.
+	[ "$(cdo_changed_bytes "$o" "$p")" = untr_body ]
+	for f in untr_body untr_middle; do
+		! cdo_targets "$o" ".text.$f" | grep -q ' __fentry__+' || false
+	done
+	for f in untr_direct untr_outer untr_unrelated; do
+		cdo_targets "$o" ".text.$f" | grep -q ' __fentry__+'
+	done
+
+	diff_pair untraceable "$VM_MISC" "$SYMVERS"
+	[ "$status" -eq 0 ]
+	diff <(printf 'untr_body\nuntr_middle\n') <(cdo_reported untraceable)
+	diff <(printf 'untr_direct\nuntr_outer\n') <(cdo_reported changed)
+	[[ $output == *"untr_body has no fentry call: carried as new code, reached by patching its caller untr_direct"* ]]
+	diff <(printf '.text.untr_body\n.text.untr_direct\n.text.untr_middle\n.text.untr_outer\n') \
+		<(cdo_text_sections "$OUT")
+	# Each caller calls the carried copy, not the running kernel's.
+	diff <(cdo_targets "$p" .text.untr_direct) <(cdo_targets "$OUT" .text.untr_direct)
+	diff <(cdo_targets "$p" .text.untr_outer) <(cdo_targets "$OUT" .text.untr_outer)
+	diff <(cdo_targets "$p" .text.untr_middle) <(cdo_targets "$OUT" .text.untr_middle)
+	! cdo_symbols "$OUT" | grep -q 'klp\.sym.*untr_' || false
+	# Only traceable functions become klp functions.
+	diff <(printf 'untr_direct\nuntr_outer\n') <(awk -F'\t' '$1 == "func" { print $3 }' "$MAN" | sort)
+	diff <(printf 'untr_body\nuntr_middle\n') <(awk -F'\t' '$1 == "new" { print $3 }' "$MAN" | sort)
+}
+
+@test "untraceable: a changed function without fentry whose address is stored in data is refused" {
+	diff_pair untraceable_ptr "$VM_MISC" "$SYMVERS"
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"kernel/untraceable_ptr.o: untp_body (.text.untp_body): has no fentry call"*"address is stored in .data.untp_hook"*"traceable function"* ]]
 	[ ! -e "$OUT" ]
 }
