@@ -251,12 +251,12 @@ static long lookup_sympos(struct writer *w, const struct symbol *sym,
 	pos = kbp_sympos(ctx->target, obj, sym);
 	if (pos == -1) {
 		ERROR("%s: %s: not found in the running kernel's symbol table (%s); was it inlined or renamed?",
-		      ctx->display, sym->name, ctx->target->elf->path);
+		      ctx->display, sym->name, ctx->target->path);
 		return -1;
 	}
 	if (pos == -2) {
 		ERROR("%s: %s: several symbols of this name in %s match this object; can't tell which one to use",
-		      ctx->display, sym->name, ctx->target->elf->path);
+		      ctx->display, sym->name, ctx->target->path);
 		return -1;
 	}
 	return pos;

@@ -4,8 +4,9 @@
  * the original vmlinux and Module.symvers, answers whether a symbol is
  * exported, and computes sympos: the rank by address among same-named
  * symbols (for a module: in symtab order), which is how kallsyms (and so
- * klp_find_object_symbol()) counts them. A local symbol is matched to its own file's block of
- * locals by the STT_FILE name, then by the other locals around it.
+ * klp_find_object_symbol()) counts them. A local symbol is matched to its
+ * own file's block of locals by the STT_FILE name, then by the other
+ * locals around it. A /proc/kallsyms dump can stand in for vmlinux.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,96 @@ static bool kallsyms_type(const struct symbol *sym)
 	       sym->type == STT_NOTYPE;
 }
 
+/* The STT_* type of a kallsyms type letter. */
+static unsigned char kallsyms_letter_type(char c)
+{
+	switch (c | 0x20) {
+	case 't':
+		return STT_FUNC;
+	case 'd':
+	case 'b':
+	case 'r':
+		return STT_OBJECT;
+	default:
+		return STT_NOTYPE;
+	}
+}
+
+/*
+ * A /proc/kallsyms dump of the running kernel: "ADDR TYPE NAME" lines,
+ * in kallsyms order; lines of loaded modules ("NAME\t[module]") are
+ * skipped. It has no STT_FILE symbols, so locals are told apart by their
+ * neighbours (see sympos_by_neighbours()).
+ */
+static int load_kallsyms(struct kbp_symbols *ks, const char *path)
+{
+	char *line, *save = NULL;
+	size_t len, lines = 0, funcs = 0, i;
+
+	ks->buf = kbp_read_file(path, "kallsyms", &len);
+	if (!ks->buf)
+		return -1;
+	for (line = ks->buf; (line = strchr(line, '\n')); line++)
+		lines++;
+	ks->syms = calloc(lines + 1, sizeof(*ks->syms));
+	ks->files = calloc(1, sizeof(*ks->files));
+	if (!ks->syms || !ks->files || strmap_init(&ks->by_name, lines + 1)) {
+		ERROR("out of memory");
+		return -1;
+	}
+	ks->files[0] = "";
+	ks->nr_files = 1;
+	for (line = strtok_r(ks->buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *end, *type, *name;
+		struct kbp_ksym *k;
+		unsigned long addr;
+
+		addr = strtoul(line, &end, 16);
+		type = end + strspn(end, " ");
+		name = type + 1;
+		if (end == line || *end != ' ' || !*type || *name != ' ') {
+			ERROR("%s: not a kallsyms line: '%.60s'", path, line);
+			return -1;
+		}
+		name += strspn(name, " ");
+		if (strchr(name, '\t') || strchr(name, '['))
+			continue;	/* a loaded module's symbol */
+		k = &ks->syms[ks->nr_syms++];
+		k->name = name;
+		k->addr = addr;
+		k->type = kallsyms_letter_type(*type);
+		k->global = *type >= 'A' && *type <= 'Z';
+		if (k->type == STT_FUNC)
+			k->ord = funcs++;
+		if (strmap_add(&ks->by_name, k->name, k))
+			return -1;
+	}
+	for (i = 0; i < ks->nr_syms && !ks->syms[i].addr; i++)
+		;
+	if (i == ks->nr_syms) {
+		ERROR("%s: no symbol addresses; dump /proc/kallsyms as root on the target (with kernel.kptr_restrict=0), or pass its vmlinux",
+		      path);
+		return -1;
+	}
+	ks->kallsyms = true;
+	DEBUG("%s: %zu kallsyms symbols", path, ks->nr_syms);
+	return 0;
+}
+
+static bool is_elf_file(const char *path)
+{
+	char magic[4] = { 0 };
+	FILE *f = fopen(path, "r");
+	bool elf;
+
+	if (!f)
+		return true;	/* kbp_elf_open() reports the error */
+	elf = fread(magic, 1, 4, f) == 4 && !memcmp(magic, "\177ELF", 4);
+	fclose(f);
+	return elf;
+}
+
 struct kbp_symbols *kbp_symbols_load(const char *path)
 {
 	struct kbp_symbols *ks = calloc(1, sizeof(*ks));
@@ -31,6 +122,12 @@ struct kbp_symbols *kbp_symbols_load(const char *path)
 	if (!ks) {
 		ERROR("out of memory");
 		return NULL;
+	}
+	ks->path = path;
+	if (!is_elf_file(path)) {
+		if (load_kallsyms(ks, path))
+			goto fail;
+		return ks;
 	}
 	ks->elf = kbp_elf_open(path, false);
 	if (!ks->elf)
@@ -80,6 +177,7 @@ void kbp_symbols_free(struct kbp_symbols *ks)
 	strmap_free(&ks->by_name);
 	free(ks->syms);
 	free(ks->files);
+	free(ks->buf);
 	kbp_elf_close(ks->elf);
 	free(ks);
 }
@@ -207,6 +305,135 @@ static long rank_of(const struct kbp_symbols *ks, const struct kbp_ksym *t)
 	return rank;
 }
 
+/* The kallsyms entry of name if it is the only one, else NULL. */
+static struct kbp_ksym *unique_ksym(const struct kbp_symbols *ks,
+				    const char *name)
+{
+	struct strmap_entry *it = NULL;
+	struct kbp_ksym *k, *only = NULL;
+
+	while ((k = strmap_next(&ks->by_name, name, &it))) {
+		if (only)
+			return NULL;
+		only = k;
+	}
+	return only;
+}
+
+/* A function that the linker places in the object's main .text. */
+static bool in_main_text(const struct symbol *s)
+{
+	return s->type == STT_FUNC && s->sec && is_text_section(s->sec) &&
+	       strncmp(s->sec->name, ".init.", 6) &&
+	       strncmp(s->sec->name, ".exit.", 6) &&
+	       strncmp(s->sec->name, ".text.unlikely.", 15) &&
+	       strncmp(s->sec->name, ".text.hot.", 10) && !strstr(s->name, ".cold");
+}
+
+/* How many of obj's main-text functions come before s, in section order. */
+static long text_ordinal(const struct kbp_elf *obj, const struct symbol *s)
+{
+	long n = 0;
+	size_t i;
+
+	for (i = 1; i < obj->nr_syms; i++)
+		if (in_main_text(&obj->syms[i]) &&
+		    obj->syms[i].sec->index < s->sec->index)
+			n++;
+	return n;
+}
+
+/*
+ * Without file symbols (a kallsyms dump), a function's copy is found by
+ * its neighbours. The linker lays out an object's functions in the order
+ * gcc emitted them, which is the order of the object's .text.* sections:
+ * so the nearest function before and after sym in the object that the
+ * kernel has only once predicts where sym's copy sits among the
+ * functions in kallsyms. Returns how far candidate k is from that.
+ */
+static unsigned long order_error(const struct kbp_symbols *ks,
+				 const struct kbp_elf *obj,
+				 const struct symbol *sym,
+				 const struct kbp_ksym *k)
+{
+	unsigned long best = (unsigned long)-1, err;
+	size_t i;
+
+	for (i = 1; i < obj->nr_syms; i++) {
+		const struct symbol *a = &obj->syms[i];
+		const struct kbp_ksym *ak;
+		long dj, di;
+
+		if (a == sym || !in_main_text(a) || a->sec == sym->sec)
+			continue;
+		ak = unique_ksym(ks, a->name);
+		if (!ak || ak->type != STT_FUNC)
+			continue;
+		dj = text_ordinal(obj, sym) - text_ordinal(obj, a);
+		di = (long)k->ord - (long)ak->ord;
+		err = labs(di - dj);
+		if (err < best)
+			best = err;
+	}
+	return best;
+}
+
+/* Data: the byte distance to the nearest unique object of obj. */
+static unsigned long data_distance(const struct kbp_symbols *ks,
+				   const struct kbp_elf *obj,
+				   const struct kbp_ksym *k)
+{
+	unsigned long best = (unsigned long)-1, d;
+	size_t i;
+
+	for (i = 1; i < obj->nr_syms; i++) {
+		const struct symbol *s = &obj->syms[i];
+		const struct kbp_ksym *n;
+
+		if (!kallsyms_type(s) || s->type != k->type ||
+		    !strcmp(s->name, k->name))
+			continue;
+		n = unique_ksym(ks, s->name);
+		if (!n)
+			continue;
+		d = n->addr > k->addr ? n->addr - k->addr : k->addr - n->addr;
+		if (d < best)
+			best = d;
+	}
+	return best;
+}
+
+static long sympos_by_neighbours(const struct kbp_symbols *ks,
+				 const struct kbp_elf *obj,
+				 const struct symbol *sym)
+{
+	struct strmap_entry *it = NULL;
+	struct kbp_ksym *k, *best = NULL;
+	unsigned long best_d = (unsigned long)-1, d;
+	bool tie = false;
+
+	while ((k = strmap_next(&ks->by_name, sym->name, &it))) {
+		if (k->global)
+			continue;
+		if (k->type == STT_FUNC && in_main_text(sym))
+			d = order_error(ks, obj, sym, k);
+		else
+			d = data_distance(ks, obj, k);
+		if (d < best_d) {
+			best = k;
+			best_d = d;
+			tie = false;
+		} else if (d == best_d) {
+			tie = true;
+		}
+	}
+	if (!best)
+		return -1;
+	if (tie || best_d == (unsigned long)-1)
+		return -2;
+	return rank_of(ks, best);
+}
+
 long kbp_sympos(const struct kbp_symbols *ks, const struct kbp_elf *obj,
 		const struct symbol *sym)
 {
@@ -231,6 +458,8 @@ long kbp_sympos(const struct kbp_symbols *ks, const struct kbp_elf *obj,
 		return -1;
 	}
 
+	if (ks->kallsyms)
+		return sympos_by_neighbours(ks, obj, sym);
 	file = basename_of(sym->file ? sym->file : obj->file);
 	it = NULL;
 	while ((k = strmap_next(&ks->by_name, sym->name, &it))) {

@@ -19,10 +19,12 @@ struct kbp_ksym {
 	unsigned char type;	/* STT_* */
 	bool global;
 	size_t file_id;		/* which STT_FILE block the symbol is in */
+	size_t ord;		/* kallsyms dump: rank among functions */
 };
 
 struct kbp_symbols {
-	struct kbp_elf *elf;	/* vmlinux */
+	const char *path;
+	struct kbp_elf *elf;	/* vmlinux, or NULL for a kallsyms dump */
 	struct kbp_ksym *syms;
 	size_t nr_syms;
 	const char **files;	/* file_id -> file name */
@@ -33,6 +35,9 @@ struct kbp_symbols {
 	 * module kallsyms does; vmlinux counts them by address.
 	 */
 	bool by_index;
+	/* Loaded from a /proc/kallsyms dump: no files, no ELF. */
+	bool kallsyms;
+	char *buf;
 };
 
 struct kbp_symvers {
@@ -40,6 +45,7 @@ struct kbp_symvers {
 	char *buf;
 };
 
+/* path: a vmlinux or module with symbols, or a /proc/kallsyms dump. */
 struct kbp_symbols *kbp_symbols_load(const char *path);
 void kbp_symbols_free(struct kbp_symbols *ks);
 struct kbp_symvers *kbp_symvers_load(const char *path);

@@ -636,3 +636,46 @@ mcount_targets() {
 	[[ $stderr == *"kernel/untraceable_ptr.o: untp_body (.text.untp_body): has no fentry call"*"address is stored in .data.untp_hook"*"traceable function"* ]]
 	[ ! -e "$OUT" ]
 }
+
+# kallsyms_of VMLINUX: a /proc/kallsyms-like dump ("ADDR TYPE NAME") of
+# VMLINUX's symbols, as nm prints them: no file symbols, address order.
+kallsyms_of() {
+	nm -n "$1" | awk 'NF == 3'
+}
+
+@test "kallsyms dump: a static dup() of three files gets the same sympos as from vmlinux, by its neighbours" {
+	local ks=$BATS_TEST_TMPDIR/kallsyms pos
+	kallsyms_of "$VM_SYMPOS" >"$ks"
+	! grep -q ' [fF] ' "$ks" || false
+	[ "$(awk '$3 == "dup"' "$ks" | wc -l)" -eq 3 ]
+	pos=$(cdo_vmlinux_sympos "$VM_SYMPOS" dup sympos_b.c)
+	[ "$pos" -eq 2 ]
+	diff_pair sympos_b "$ks" "$SYMVERS"
+	[ "$status" -eq 0 ]
+	klp_ref "$(cdo_patched sympos_b)" sympos_b_caller dup ".klp.sym.vmlinux.dup,$pos"
+	# The third file's dup, changed, is named by its own rank.
+	pos=$(cdo_vmlinux_sympos "$VM_SYMPOS" dup sympos_c.c)
+	diff_pair sympos_c "$ks" "$SYMVERS"
+	[ "$status" -eq 0 ]
+	grep -q "^func	vmlinux	dup	$pos	" "$MAN"
+}
+
+@test "kallsyms dump: a module's symbols and bad input" {
+	local ks=$BATS_TEST_TMPDIR/kallsyms
+	# A loaded module's lines don't count as vmlinux symbols.
+	{ kallsyms_of "$VM_SYMPOS"; echo "ffffffffc0001000 t dup	[somemod]"; } >"$ks"
+	diff_pair sympos_b "$ks" "$SYMVERS"
+	[ "$status" -eq 0 ]
+	grep -q "dup,$(cdo_vmlinux_sympos "$VM_SYMPOS" dup sympos_b.c)\$" <(cdo_symbols "$OUT" | awk '{ print $1 }')
+	rm -f "$OUT"
+	# Addresses hidden by kptr_restrict: an error that says what to do.
+	kallsyms_of "$VM_SYMPOS" | sed 's/^[0-9a-f]*/0000000000000000/' >"$ks"
+	diff_pair sympos_b "$ks" "$SYMVERS"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"no symbol addresses"*"kptr_restrict=0"* ]]
+	printf 'this is not kallsyms\n' >"$ks"
+	diff_pair sympos_b "$ks" "$SYMVERS"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"not a kallsyms line"* ]]
+	[ ! -e "$OUT" ]
+}
