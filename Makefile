@@ -21,12 +21,14 @@ tools:
 
 install: tools
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) \
-		$(DESTDIR)$(SHAREDIR)/kmod/probe $(DESTDIR)$(MANDIR)
+		$(DESTDIR)$(SHAREDIR)/kmod/probe $(DESTDIR)$(SHAREDIR)/distro \
+		$(DESTDIR)$(MANDIR)
 	install -m 755 $(SCRIPTS) $(DESTDIR)$(BINDIR)
 	install -m 755 $(TOOLS) $(DESTDIR)$(LIBEXECDIR)
 	install -m 644 kmod/livepatch-main.c kmod/Kbuild.in \
 		$(DESTDIR)$(SHAREDIR)/kmod
 	install -m 644 kmod/probe/special-sizes.c $(DESTDIR)$(SHAREDIR)/kmod/probe
+	install -m 644 scripts/distro/*.bash $(DESTDIR)$(SHAREDIR)/distro
 	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)
 
 uninstall:

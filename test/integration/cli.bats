@@ -19,7 +19,8 @@ teardown() {
 	[ "$status" -eq 0 ]
 	for opt in -s --sourcedir -c --config -v --vmlinux -o --output -n --name \
 		-j --jobs -R --non-replace --skip-cleanup --keep \
-		--skip-compiler-check -d --debug --version -h --help --symvers; do
+		--skip-compiler-check -d --debug --version -h --help --symvers \
+		--kallsyms --distro --release; do
 		grep -q -- "$opt\b" <<<"$output" || { echo "--help lacks $opt"; false; }
 		grep -q -- "$(sed 's/-/\\\\-/g' <<<"$opt")" "$REPO/man/kbuild-patch.1" ||
 			{ echo "man page lacks $opt"; false; }
@@ -39,7 +40,7 @@ teardown() {
 	run "$REPO/scripts/kbuild-patch" -s "$K/source" -c "$K/config" \
 		"$CORPUS/cmdline-string.patch"
 	[ "$status" -eq 1 ]
-	[[ $output == *"no vmlinux"* ]]
+	[[ $output == *"no kernel symbols given; use -v FILE"*"--kallsyms FILE"* ]]
 	run kbp "$BATS_TEST_TMPDIR/missing.patch"
 	[ "$status" -eq 1 ]
 	[[ $output == *"missing.patch not found"* ]]
