@@ -247,3 +247,46 @@ setup_file() {
 @test "FAIL-comment-only: a comment-only patch is no functional change" {
 	corpus_refusal FAIL-comment-only
 }
+
+@test "FAIL-asm-file: a changed assembly file is refused, naming it and its object; one this kernel doesn't build is not" {
+	local other=arch/arm64/lib/memset.S
+	# The kernel really assembles memset_64.S on its own.
+	[ -e "$K/build/arch/x86/lib/.memset_64.o.cmd" ]
+	corpus_refusal FAIL-asm-file
+	[[ $output == *"no fentry call"*"Hint: put the fix in C"* ]]
+	# The same kind of change to another architecture's assembly changes
+	# nothing in this kernel.
+	[ -f "$K/source/$other" ]
+	[ ! -e "$K/build/$(dirname "$other")" ]
+	diff -u "$K/source/$other" <(sed '0,/^\tret$/s//\tret\n\tnop/' "$K/source/$other") |
+		sed -e "1s|.*|--- a/$other|" -e "2s|.*|+++ b/$other|" >"$BATS_TEST_TMPDIR/arm64.patch" || true
+	grep -q '^+	nop$' "$BATS_TEST_TMPDIR/arm64.patch"
+	run kbp -o "$BATS_TEST_TMPDIR/out2" "$BATS_TEST_TMPDIR/arm64.patch"
+	echo "$output"
+	[ "$status" -eq 3 ]
+	[[ $output == *"$other: no object of this kernel is built from it"* ]]
+}
+
+@test "FAIL-exit-change: a changed __exit function of a module is refused, naming the object, the symbol and why" {
+	local ko=$K/build/fs/binfmt_misc.ko ndx
+	# binfmt_misc is a module of this kernel; its exit function is in
+	# .exit.text and, being notrace, has no fentry call.
+	grep -q '^CONFIG_BINFMT_MISC=m$' "$K/config"
+	ndx=$(readelf -sW "$ko" | awk '$8 == "exit_misc_binfmt" { print $7 }')
+	[ -n "$ndx" ]
+	readelf -SW "$ko" | grep -qE "^ *\\[ *$ndx\\] \\.exit\\.text "
+	[ "$(count_relas "$ko" .rela.exit.text unregister_binfmt)" -eq 1 ]
+	[ "$(count_relas "$ko" .rela.exit.text __fentry__)" -eq 0 ]
+	corpus_refusal FAIL-exit-change
+	[[ $output == *"notrace"*"hint:"* ]]
+}
+
+@test "FAIL-data-layout: a static buffer of vmlinux that grows is refused with both sizes and the shadow hint" {
+	local old
+	# _print_tainted's buffer is sizeof(taint_flags) bytes in the running
+	# kernel; the patch doubles it.
+	old=$(readelf -sW "$K/vmlinux" | awk '$8 == "taint_flags" { print $3 }')
+	[ -n "$old" ]
+	corpus_refusal FAIL-data-layout
+	[[ $output == *"kernel/panic.o: buf."*"changed data layout ($((old * 2)) bytes, was $old)"* ]]
+}
