@@ -290,3 +290,58 @@ setup_file() {
 	corpus_refusal FAIL-data-layout
 	[[ $output == *"kernel/panic.o: buf."*"changed data layout ($((old * 2)) bytes, was $old)"* ]]
 }
+
+@test "static-key-exported: a static branch on an exported vmlinux key set at boot (init_on_free=1)" {
+	corpus_lifecycle static-key-exported
+}
+
+@test "static-key-exported: with the key off the same new code takes the other branch" {
+	local out=$BATS_TEST_TMPDIR/out
+	corpus_build static-key-exported "$out"
+	cat >"$BATS_TEST_TMPDIR/guest.sh" <<-'EOF'
+	m=livepatch_static_key_exported
+	dmesg | grep -q 'mem auto-init:.*heap free:off' || exit 10
+	insmod /modules/livepatch-static-key-exported.ko || exit 11
+	while [ "$(cat /sys/kernel/livepatch/$m/transition)" = 1 ]; do sleep 0.1; done
+	cat /sys/kernel/uevent_seqnum
+	grep -qx 'kbp-init-on-free: off' /sys/kernel/uevent_seqnum || exit 12
+	echo KBP-KEY-OFF-OK
+	EOF
+	run vm_run "$BATS_TEST_TMPDIR/guest.sh" --module "$out/livepatch-static-key-exported.ko"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *KBP-KEY-OFF-OK* ]]
+}
+
+@test "static-key-exported: the key is a plain relocation to the export, one __jump_table entry per site" {
+	local out=$BATS_TEST_TMPDIR/out work ko obj_sites ko_sites ko_keys ko_entries size
+	# Independently of kbuild-patch: vmlinux exports the key.
+	readelf -sW "$K/vmlinux" | awk '$8 == "__ksymtab_init_on_free"' | grep -q .
+	grep -qP '^0x[0-9a-f]+\tinit_on_free\tvmlinux\tEXPORT_SYMBOL\t' "$K/build/Module.symvers"
+	run kbp -o "$out" --keep "$CORPUS/static-key-exported.patch"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	work=$(sed -n 's/.*work directory kept: //p' <<<"$output")
+	[ -d "$work" ]
+	# The sites in the patched object as kbuild compiled it: __jump_table
+	# relocations (code and target of each entry) into the function.
+	obj_sites=$(count_relas "$work/patched/kernel/ksysfs.o" .rela__jump_table \
+		' \.text\.uevent_seqnum_show')
+	rm -rf "$work"
+	ko=$out/livepatch-static-key-exported.ko
+	ko_sites=$(count_relas "$ko" .rela__jump_table ' \.text\.uevent_seqnum_show')
+	ko_keys=$(count_relas "$ko" .rela__jump_table ' init_on_free \+')
+	# struct jump_entry on x86_64: s32 code, s32 target, long key.
+	size=$(readelf -SW "$ko" | awk '$2 == "__jump_table" { print $6 }')
+	ko_entries=$(( 0x$size / 16 ))
+	echo "object: $obj_sites, module: $ko_sites, keys: $ko_keys, entries: $ko_entries"
+	[ "$obj_sites" -ge 2 ]
+	[ "$ko_sites" -eq "$obj_sites" ]
+	[ "$ko_entries" -eq $((obj_sites / 2)) ]
+	# Each entry's key is a plain relocation to the exported symbol,
+	# resolved by the module loader, not a klp relocation.
+	[ "$ko_keys" -eq "$ko_entries" ]
+	readelf -sW "$ko" | grep -qE ' GLOBAL +DEFAULT +UND init_on_free$'
+	if readelf -sW "$ko" | grep -F '.klp.sym.vmlinux.init_on_free'; then false; fi
+	if readelf -SW "$ko" | grep -F '.klp.rela.vmlinux.__jump_table'; then false; fi
+}
