@@ -345,3 +345,39 @@ setup_file() {
 	if readelf -sW "$ko" | grep -F '.klp.sym.vmlinux.init_on_free'; then false; fi
 	if readelf -SW "$ko" | grep -F '.klp.rela.vmlinux.__jump_table'; then false; fi
 }
+
+@test "smp-locks-atomic: a LOCK-prefixed atomic on a new static counter in new code" {
+	corpus_lifecycle smp-locks-atomic
+}
+
+@test "smp-locks-atomic: the module's .smp_locks has exactly the LOCK sites of the new function" {
+	local out=$BATS_TEST_TMPDIR/out work obj ko sec=.text.execdomains_proc_show
+	local obj_locks obj_relas ko_relas
+	run kbp -o "$out" --keep "$CORPUS/smp-locks-atomic.patch"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	work=$(sed -n 's/.*work directory kept: //p' <<<"$output")
+	[ -d "$work" ]
+	obj=$BATS_TEST_TMPDIR/exec_domain.o
+	cp "$work/patched/kernel/exec_domain.o" "$obj"
+	rm -rf "$work"
+	ko=$out/livepatch-smp-locks-atomic.ko
+	# Independently: the offsets of the LOCK-prefixed instructions in the
+	# patched function as the compiler emitted it...
+	obj_locks=$(objdump -d --section="$sec" "$obj" |
+		awk '/\tlock / { sub(":", "", $1); print $1 }' | sort)
+	# ...which are the .smp_locks entries of the object into it...
+	obj_relas=$(readelf -rW "$obj" | awk -v s="$sec" '
+		/^Relocation section/ { p = ($3 == "'"'.rela.smp_locks'"'"); next }
+		p && $5 == s { print $7 }' | sort)
+	# ...and must be those of the module, at the same offsets.
+	ko_relas=$(readelf -rW "$ko" | awk -v s="$sec" '
+		/^Relocation section/ { p = ($3 == "'"'.rela.smp_locks'"'"); next }
+		p && $5 == s { print $7 }' | sort)
+	echo "lock insns: $obj_locks; object: $obj_relas; module: $ko_relas"
+	[ -n "$obj_locks" ]
+	[ "$obj_relas" = "$obj_locks" ]
+	[ "$ko_relas" = "$obj_locks" ]
+	# The counter is the patch's own new data, not a klp symbol.
+	readelf -sW "$ko" | grep -qE ' OBJECT +LOCAL +DEFAULT +[0-9]+ kbp_execdomains_reads$'
+}
