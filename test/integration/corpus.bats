@@ -265,6 +265,18 @@ setup_file() {
 	echo "$output"
 	[ "$status" -eq 3 ]
 	[[ $output == *"$other: no object of this kernel is built from it"* ]]
+	# A header that an assembly object is built from is refused too,
+	# naming an object whose .cmd really lists the header.
+	local h=arch/x86/include/asm/cpufeatures.h asm
+	diff -u "$K/source/$h" <(sed '0,/^#define X86_FEATURE_FSRS\t/s//#define X86_FEATURE_KBP_UNUSED\n&/' "$K/source/$h") |
+		sed -e "1s|.*|--- a/$h|" -e "2s|.*|+++ b/$h|" >"$BATS_TEST_TMPDIR/header.patch" || true
+	grep -q '^+#define X86_FEATURE_KBP_UNUSED$' "$BATS_TEST_TMPDIR/header.patch"
+	run kbp -o "$BATS_TEST_TMPDIR/out3" "$BATS_TEST_TMPDIR/header.patch"
+	echo "$output"
+	[ "$status" -eq 2 ]
+	asm=$(sed -n "s|.*error: \([^ ]*\)\.S (object \1\.o): it is built from $h, which the patch changes.*|\1|p" <<<"$output")
+	[ -n "$asm" ]
+	grep -q "$h" "$K/build/$(dirname "$asm")/.$(basename "$asm").o.cmd"
 }
 
 @test "FAIL-exit-change: a changed __exit function of a module is refused, naming the object, the symbol and why" {
