@@ -170,8 +170,12 @@ static int include_functions(struct diff_ctx *ctx)
 		if (is_init_section(sym->sec)) {
 			if (sym->status == ST_NEW)
 				continue;
-			ERROR("%s: %s (%s): changes to __init/__exit code can't be live patched: it ran at boot and is gone",
-			      ctx->display, sym->name, sym->sec->name);
+			if (!strncmp(sym->sec->name, ".exit.", 6))
+				ERROR("%s: %s (%s): changes to __exit code can't be live patched: it is notrace (no fentry call for ftrace to redirect), runs only when its module is unloaded and is discarded from vmlinux; hint: patch the functions it calls instead, or ship the fix in the rebuilt module",
+				      ctx->display, sym->name, sym->sec->name);
+			else
+				ERROR("%s: %s (%s): changes to __init/__exit code can't be live patched: it ran at boot and is gone",
+				      ctx->display, sym->name, sym->sec->name);
 			return KBP_UNSUPPORTED;
 		}
 		ret = include_section(ctx, sym->sec);

@@ -264,4 +264,154 @@ setup_file() {
 	export EXTRA_LOADED
 	corpus_lifecycle syscall-no-fentry
 	[[ $output == *"__do_sys_newuname has no fentry call: carried as new code, reached by patching its caller __x64_sys_newuname"* ]]
+@test "FAIL-asm-file: a changed assembly file is refused, naming it and its object; one this kernel doesn't build is not" {
+	local other=arch/arm64/lib/memset.S
+	# The kernel really assembles memset_64.S on its own.
+	[ -e "$K/build/arch/x86/lib/.memset_64.o.cmd" ]
+	corpus_refusal FAIL-asm-file
+	[[ $output == *"no fentry call"*"Hint: put the fix in C"* ]]
+	# The same kind of change to another architecture's assembly changes
+	# nothing in this kernel.
+	[ -f "$K/source/$other" ]
+	[ ! -e "$K/build/$(dirname "$other")" ]
+	diff -u "$K/source/$other" <(sed '0,/^\tret$/s//\tret\n\tnop/' "$K/source/$other") |
+		sed -e "1s|.*|--- a/$other|" -e "2s|.*|+++ b/$other|" >"$BATS_TEST_TMPDIR/arm64.patch" || true
+	grep -q '^+	nop$' "$BATS_TEST_TMPDIR/arm64.patch"
+	run kbp -o "$BATS_TEST_TMPDIR/out2" "$BATS_TEST_TMPDIR/arm64.patch"
+	echo "$output"
+	[ "$status" -eq 3 ]
+	[[ $output == *"$other: no object of this kernel is built from it"* ]]
+	# A header that an assembly object is built from is refused too,
+	# naming an object whose .cmd really lists the header.
+	local h=arch/x86/include/asm/cpufeatures.h asm
+	diff -u "$K/source/$h" <(sed '0,/^#define X86_FEATURE_FSRS\t/s//#define X86_FEATURE_KBP_UNUSED\n&/' "$K/source/$h") |
+		sed -e "1s|.*|--- a/$h|" -e "2s|.*|+++ b/$h|" >"$BATS_TEST_TMPDIR/header.patch" || true
+	grep -q '^+#define X86_FEATURE_KBP_UNUSED$' "$BATS_TEST_TMPDIR/header.patch"
+	run kbp -o "$BATS_TEST_TMPDIR/out3" "$BATS_TEST_TMPDIR/header.patch"
+	echo "$output"
+	[ "$status" -eq 2 ]
+	asm=$(sed -n "s|.*error: \([^ ]*\)\.S (object \1\.o): it is built from $h, which the patch changes.*|\1|p" <<<"$output")
+	[ -n "$asm" ]
+	grep -q "$h" "$K/build/$(dirname "$asm")/.$(basename "$asm").o.cmd"
+}
+
+@test "FAIL-exit-change: a changed __exit function of a module is refused, naming the object, the symbol and why" {
+	local ko=$K/build/fs/binfmt_misc.ko ndx
+	# binfmt_misc is a module of this kernel; its exit function is in
+	# .exit.text and, being notrace, has no fentry call.
+	grep -q '^CONFIG_BINFMT_MISC=m$' "$K/config"
+	ndx=$(readelf -sW "$ko" | awk '$8 == "exit_misc_binfmt" { print $7 }')
+	[ -n "$ndx" ]
+	readelf -SW "$ko" | grep -qE "^ *\\[ *$ndx\\] \\.exit\\.text "
+	[ "$(count_relas "$ko" .rela.exit.text unregister_binfmt)" -eq 1 ]
+	[ "$(count_relas "$ko" .rela.exit.text __fentry__)" -eq 0 ]
+	corpus_refusal FAIL-exit-change
+	[[ $output == *"notrace"*"hint:"* ]]
+}
+
+@test "FAIL-data-layout: a static buffer of vmlinux that grows is refused with both sizes and the shadow hint" {
+	local old
+	# _print_tainted's buffer is sizeof(taint_flags) bytes in the running
+	# kernel; the patch doubles it.
+	old=$(readelf -sW "$K/vmlinux" | awk '$8 == "taint_flags" { print $3 }')
+	[ -n "$old" ]
+	corpus_refusal FAIL-data-layout
+	[[ $output == *"kernel/panic.o: buf."*"changed data layout ($((old * 2)) bytes, was $old)"* ]]
+}
+
+@test "static-key-exported: a static branch on an exported vmlinux key set at boot (init_on_free=1)" {
+	# Nothing in this kernel overrides init_on_free=1.
+	if grep -E '^CONFIG_PAGE_POISONING=y' "$K/config"; then false; fi
+	# While the patch is live, the kernel's own boot report says the key
+	# is on.
+	EXTRA_LOADED="dmesg | grep 'mem auto-init:.*heap free:on'"
+	export EXTRA_LOADED
+	corpus_lifecycle static-key-exported
+}
+
+@test "static-key-exported: with the key off the same new code takes the other branch" {
+	local out=$BATS_TEST_TMPDIR/out
+	corpus_build static-key-exported "$out"
+	cat >"$BATS_TEST_TMPDIR/guest.sh" <<-'EOF'
+	m=livepatch_static_key_exported
+	dmesg | grep -q 'mem auto-init:.*heap free:off' || exit 10
+	insmod /modules/livepatch-static-key-exported.ko || exit 11
+	while [ "$(cat /sys/kernel/livepatch/$m/transition)" = 1 ]; do sleep 0.1; done
+	cat /sys/kernel/uevent_seqnum
+	grep -qx 'kbp-init-on-free: off' /sys/kernel/uevent_seqnum || exit 12
+	echo KBP-KEY-OFF-OK
+	EOF
+	run vm_run "$BATS_TEST_TMPDIR/guest.sh" --module "$out/livepatch-static-key-exported.ko"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *KBP-KEY-OFF-OK* ]]
+}
+
+@test "static-key-exported: the key is a plain relocation to the export, one __jump_table entry per site" {
+	local out=$BATS_TEST_TMPDIR/out work ko obj_sites ko_sites ko_keys ko_entries size
+	# Independently of kbuild-patch: vmlinux exports the key.
+	readelf -sW "$K/vmlinux" | awk '$8 == "__ksymtab_init_on_free"' | grep -q .
+	grep -qP '^0x[0-9a-f]+\tinit_on_free\tvmlinux\tEXPORT_SYMBOL\t' "$K/build/Module.symvers"
+	run kbp -o "$out" --keep "$CORPUS/static-key-exported.patch"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	work=$(sed -n 's/.*work directory kept: //p' <<<"$output")
+	[ -d "$work" ]
+	# The sites in the patched object as kbuild compiled it: __jump_table
+	# relocations (code and target of each entry) into the function.
+	obj_sites=$(count_relas "$work/patched/kernel/ksysfs.o" .rela__jump_table \
+		' \.text\.uevent_seqnum_show')
+	rm -rf "$work"
+	ko=$out/livepatch-static-key-exported.ko
+	ko_sites=$(count_relas "$ko" .rela__jump_table ' \.text\.uevent_seqnum_show')
+	ko_keys=$(count_relas "$ko" .rela__jump_table ' init_on_free \+')
+	# struct jump_entry on x86_64: s32 code, s32 target, long key.
+	size=$(readelf -SW "$ko" | awk '$2 == "__jump_table" { print $6 }')
+	ko_entries=$(( 0x$size / 16 ))
+	echo "object: $obj_sites, module: $ko_sites, keys: $ko_keys, entries: $ko_entries"
+	[ "$obj_sites" -ge 2 ]
+	[ "$ko_sites" -eq "$obj_sites" ]
+	[ "$ko_entries" -eq $((obj_sites / 2)) ]
+	# Each entry's key is a plain relocation to the exported symbol,
+	# resolved by the module loader, not a klp relocation.
+	[ "$ko_keys" -eq "$ko_entries" ]
+	readelf -sW "$ko" | grep -qE ' GLOBAL +DEFAULT +UND init_on_free$'
+	if readelf -sW "$ko" | grep -F '.klp.sym.vmlinux.init_on_free'; then false; fi
+	if readelf -SW "$ko" | grep -F '.klp.rela.vmlinux.__jump_table'; then false; fi
+}
+
+@test "smp-locks-atomic: a LOCK-prefixed atomic on a new static counter in new code" {
+	corpus_lifecycle smp-locks-atomic
+}
+
+@test "smp-locks-atomic: the module's .smp_locks has exactly the LOCK sites of the new function" {
+	local out=$BATS_TEST_TMPDIR/out work obj ko sec=.text.execdomains_proc_show
+	local obj_locks obj_relas ko_relas
+	run kbp -o "$out" --keep "$CORPUS/smp-locks-atomic.patch"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	work=$(sed -n 's/.*work directory kept: //p' <<<"$output")
+	[ -d "$work" ]
+	obj=$BATS_TEST_TMPDIR/exec_domain.o
+	cp "$work/patched/kernel/exec_domain.o" "$obj"
+	rm -rf "$work"
+	ko=$out/livepatch-smp-locks-atomic.ko
+	# Independently: the offsets of the LOCK-prefixed instructions in the
+	# patched function as the compiler emitted it...
+	obj_locks=$(objdump -d --section="$sec" "$obj" |
+		awk '/\tlock / { sub(":", "", $1); print $1 }' | sort)
+	# ...which are the .smp_locks entries of the object into it...
+	obj_relas=$(readelf -rW "$obj" | awk -v s="$sec" '
+		/^Relocation section/ { p = ($3 == "'"'.rela.smp_locks'"'"); next }
+		p && $5 == s { print $7 }' | sort)
+	# ...and must be those of the module, at the same offsets.
+	ko_relas=$(readelf -rW "$ko" | awk -v s="$sec" '
+		/^Relocation section/ { p = ($3 == "'"'.rela.smp_locks'"'"); next }
+		p && $5 == s { print $7 }' | sort)
+	echo "lock insns: $obj_locks; object: $obj_relas; module: $ko_relas"
+	[ -n "$obj_locks" ]
+	[ "$obj_relas" = "$obj_locks" ]
+	[ "$ko_relas" = "$obj_locks" ]
+	# The counter is the patch's own new data, not a klp symbol.
+	readelf -sW "$ko" | grep -qE ' OBJECT +LOCAL +DEFAULT +[0-9]+ kbp_execdomains_reads$'
 }

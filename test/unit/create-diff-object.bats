@@ -14,7 +14,8 @@ setup_file() {
 
 	cdo_build_tool
 	for p in body newfn string comment data sdata init notrace extref \
-		sympos_b sympos_c neigh clone locals locals_same bug fresh inline cold layout untraceable untraceable_ptr; do
+		sympos_b sympos_c neigh clone locals locals_same bug fresh inline cold layout \
+		exit untraceable untraceable_ptr; do
 		cdo_build_pair "$p"
 	done
 	cdo_cc "$CDO_FIX/sympos_a.c" "$BATS_FILE_TMPDIR/orig"
@@ -274,6 +275,21 @@ mcount_targets() {
 	diff_pair init "$VM_MISC" "$SYMVERS"
 	[ "$status" -eq 2 ]
 	[[ $stderr == *"create-diff-object: kernel/init.o: init_setup (.init.text): "* ]]
+	[ ! -e "$OUT" ]
+}
+
+@test "changed __exit function: exit 2 naming it, with the reason and a hint" {
+	local o
+	o=$(cdo_orig exit)
+	[ "$(cdo_symbol "$(cdo_patched exit)" exit_cleanup | awk '{ print $4 }')" = .exit.text ]
+	[ "$(cdo_section_hex "$o" .exit.text)" != \
+		"$(cdo_section_hex "$(cdo_patched exit)" .exit.text)" ]
+	# Like the kernel's __exit, it is notrace: no fentry call.
+	cdo_targets "$o" .exit.text | grep -q ' exit_unregister+'
+	! cdo_targets "$o" .exit.text | grep -q ' __fentry__+' || false
+	diff_pair exit "$VM_MISC" "$SYMVERS"
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"create-diff-object: kernel/exit.o: exit_cleanup (.exit.text): changes to __exit code"*notrace*unloaded*"hint:"* ]]
 	[ ! -e "$OUT" ]
 }
 
