@@ -598,3 +598,44 @@ mcount_targets() {
 	[[ $stderr == *"layout_stats"*"changed data layout ($after bytes, was $before)"*"klp_shadow_"* ]]
 	[ ! -e "$OUT" ]
 }
+
+# pidx_sites FILE: "FUNC FMT" (both as hex bytes joined by _) for each
+# .printk_index entry of FILE: the function name and the format of the
+# struct pi_entry it points to, read through FILE's relocations.
+pidx_sites() {
+	local file=$1 entry sec func fsec fmt
+
+	while read -r _ _ entry; do
+		entry=${entry%+0}
+		sec=$(cdo_symbol "$file" "$entry" | awk '{ print $4 }')
+		fmt=$(cdo_targets "$file" "$sec" | awk '$1 == 0 { print $3 }')
+		func=$(cdo_targets "$file" "$sec" | awk '$1 == 8 { print $3 }')
+		fsec=$(cdo_symbol "$file" "${func%+0}" | awk '{ print $4 }')
+		echo "$(cdo_string_at "$file" "$fsec" 0 | tr ' ' _) ${fmt#str:}"
+	done < <(cdo_targets "$file" .printk_index)
+}
+
+@test "printk index: the .printk_index entries of the included functions' printk sites come along, as fresh copies" {
+	local want got all fn
+	cdo_build_pair printkidx
+	cdo_fake_vmlinux "$BATS_FILE_TMPDIR/vmlinux-pidx" "$(cdo_orig printkidx)"
+	diff_pair printkidx "$BATS_FILE_TMPDIR/vmlinux-pidx" "$SYMVERS"
+	[ "$status" -eq 0 ]
+	[ "$(cdo_reported changed)" = pidx_changed ]
+	# Independently of the tool: the patched object's sites whose
+	# pi_entry names pidx_changed; pidx_same has sites too, one with a
+	# format that pidx_changed also prints.
+	all=$(pidx_sites "$(cdo_patched printkidx)" | sort)
+	echo "object: $all"
+	fn=$(cdo_hexstr pidx_changed | tr ' ' _)
+	want=$(awk -v f="$fn" '$1 == f' <<<"$all")
+	[ "$(wc -l <<<"$want")" -eq 3 ]
+	[ "$(wc -l <<<"$all")" -eq 5 ]
+	got=$(pidx_sites "$OUT" | sort)
+	echo "diff object: $got"
+	[ "$got" = "$want" ]
+	# The pi_entry records and their __func__ strings are the patch's own
+	# copies, not references to the running kernel's.
+	if cdo_symbols "$OUT" | grep -E '^\.klp\.sym\..*(_entry|__func__)'; then false; fi
+	[ "$(cdo_symbols "$OUT" | awk '$3 == "OBJECT" && $1 ~ /^_entry\./ && $4 != "UND"' | wc -l)" -eq 3 ]
+}
