@@ -247,3 +247,31 @@ setup_file() {
 @test "FAIL-comment-only: a comment-only patch is no functional change" {
 	corpus_refusal FAIL-comment-only
 }
+
+@test "printk-index: a new printk's format is listed in debugfs printk/index/<module> while the patch is loaded" {
+	corpus_lifecycle printk-index
+}
+
+@test "printk-index: the module's .printk_index has exactly the printk sites of the patched functions" {
+	local out=$BATS_TEST_TMPDIR/out work obj ko funcs all want got
+	run kbp -o "$out" --keep "$CORPUS/printk-index.patch"
+	[ "$status" -eq 0 ]
+	work=$(sed -n 's/.*work directory kept: //p' <<<"$output")
+	obj=$work/patched/drivers/char/misc.o
+	ko=$out/livepatch-printk-index.ko
+	[ -f "$obj" ]
+	# Independently of the tool: the functions the module defines, and
+	# the object's printk sites (pi_entry func and fmt, read through its
+	# relocations) that name one of them.
+	funcs=$(readelf -sW "$ko" | awk '$4 == "FUNC" && $7 != "UND" { print $8 }' | sort -u)
+	all=$(python3 "$CORPUS/kbp_elf.py" printk-sites "$obj" | sort)
+	rm -rf "$work"
+	want=$(awk -F'\t' 'NR == FNR { f[$1]; next } $1 in f' <(echo "$funcs") <(echo "$all"))
+	got=$(python3 "$CORPUS/kbp_elf.py" printk-sites "$ko" | sort)
+	echo "object: $all"
+	echo "module: $got"
+	[ -n "$want" ]
+	[ "$(wc -l <<<"$all")" -gt "$(wc -l <<<"$want")" ]
+	[ "$got" = "$want" ]
+	grep -qF "misc_seq_show	'kbp-printk-index: misc minor %d" <<<"$got"
+}
