@@ -275,3 +275,30 @@ setup_file() {
 	[ "$got" = "$want" ]
 	grep -qF "misc_seq_show	'kbp-printk-index: misc minor %d" <<<"$got"
 }
+
+@test "static-call-tracepoint: new code calls an exported tracepoint; the event fires from it after the load" {
+	corpus_lifecycle static-call-tracepoint
+}
+
+@test "static-call-tracepoint: the new code's static call sites name the exported key, not the trampoline" {
+	local out=$BATS_TEST_TMPDIR/out ko calls sites keys tramps
+	# Independently of kbuild-patch: vmlinux exports both the key and the
+	# trampoline of the console tracepoint's static call.
+	nm "$K/vmlinux" | grep -q ' __ksymtab___SCK__tp_func_console$'
+	nm "$K/vmlinux" | grep -q ' __ksymtab___SCT__tp_func_console$'
+	corpus_build static-call-tracepoint "$out"
+	ko=$out/livepatch-static-call-tracepoint.ko
+	# The calls of the trampoline in the new code, and the module's
+	# .static_call_sites entries (objtool made them at the module link).
+	calls=$(count_relas "$ko" .rela.text.write_full ' __SCT__tp_func_console - 4$')
+	sites=$(count_relas "$ko" .rela.static_call_sites ' \.text\.write_full \+')
+	keys=$(count_relas "$ko" .rela.static_call_sites ' __SCK__tp_func_console \+ 0$')
+	tramps=$(count_relas "$ko" .rela.static_call_sites '__SCT__')
+	echo "calls $calls, sites $sites, keys $keys, trampolines $tramps"
+	[ "$calls" -ge 1 ]
+	[ "$sites" -eq "$calls" ]
+	[ "$keys" -eq "$calls" ]
+	[ "$tramps" -eq 0 ]
+	# The loader resolves the key through its export.
+	readelf -sW "$ko" | grep -qE 'GLOBAL +DEFAULT +UND __SCK__tp_func_console$'
+}
