@@ -639,3 +639,42 @@ pidx_sites() {
 	if cdo_symbols "$OUT" | grep -E '^\.klp\.sym\..*(_entry|__func__)'; then false; fi
 	[ "$(cdo_symbols "$OUT" | awk '$3 == "OBJECT" && $1 ~ /^_entry\./ && $4 != "UND"' | wc -l)" -eq 3 ]
 }
+
+@test "static calls: an exported key of a called exported trampoline is kept addressable for objtool; else nothing, or klp calls" {
+	local vm=$BATS_FILE_TMPDIR/vmlinux-sc sv=$BATS_FILE_TMPDIR/symvers-sc want k
+	cdo_build_pair staticcall
+	cdo_cc "$CDO_FIX/staticcall_lib.c" "$BATS_FILE_TMPDIR/orig"
+	cdo_fake_vmlinux "$vm" "$(cdo_orig staticcall)" "$BATS_FILE_TMPDIR/orig/staticcall_lib.o"
+	# Independently of the tool: the keys of the trampolines that the
+	# patched sc_user calls.
+	want=$(cdo_relocs "$(cdo_patched staticcall)" .text.sc_user |
+		awk '$3 ~ /^__SCT__/ { sub(/^__SCT__/, "__SCK__", $3); print $3 }' | sort)
+	[ "$(wc -l <<<"$want")" -eq 2 ]
+
+	# EXPORT_STATIC_CALL: key and trampoline exported.
+	cdo_symvers "$sv" __SCK__sc_first __SCT__sc_first __SCK__sc_second __SCT__sc_second
+	diff_pair staticcall "$vm" "$sv"
+	[ "$status" -eq 0 ]
+	[ "$(cdo_relocs "$OUT" .discard.addressable | awk '$2 == "R_X86_64_64" && $4 == 0 { print $3 }' | sort)" = "$want" ]
+	[ "$(cdo_section_size "$OUT" .discard.addressable)" -eq 16 ]
+	for k in $want; do
+		cdo_symbol "$OUT" "$k" | grep -qE '^__SCK__[a-z_]+ GLOBAL NOTYPE UND '
+	done
+
+	# EXPORT_STATIC_CALL_TRAMP: the key stays private; nothing to add
+	# (the loader finds the key in its tramp_key table).
+	cdo_symvers "$sv" __SCT__sc_first __SCT__sc_second
+	diff_pair staticcall "$vm" "$sv"
+	[ "$status" -eq 0 ]
+	[ -z "$(cdo_section_size "$OUT" .discard.addressable)" ]
+	if cdo_symbols "$OUT" | grep -q '__SCK__'; then false; fi
+
+	# Nothing exported: the trampolines are klp symbols, which objtool
+	# doesn't take for static calls, and no key is referenced.
+	cdo_symvers "$sv"
+	diff_pair staticcall "$vm" "$sv"
+	[ "$status" -eq 0 ]
+	[ -z "$(cdo_section_size "$OUT" .discard.addressable)" ]
+	[ "$(cdo_relocs "$OUT" .text.sc_user | grep -c '\.klp\.sym\.vmlinux\.__SCT__sc_')" -eq 2 ]
+	if cdo_symbols "$OUT" | grep -q '__SCK__'; then false; fi
+}
