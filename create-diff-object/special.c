@@ -267,6 +267,10 @@ static bool names_included_function(struct diff_ctx *ctx, struct place p)
 	return false;
 }
 
+/* Offsets in struct pi_entry (include/linux/printk.h) on x86_64. */
+#define PI_ENTRY_FMT	0
+#define PI_ENTRY_FUNC	8
+
 struct printk_site {
 	struct place fmt;
 	bool used;	/* included code passes its format */
@@ -307,12 +311,13 @@ static int printk_index_include(struct diff_ctx *ctx, struct section *sec,
 		if (!n)
 			continue;
 		entry = rela_cover(r, &off);
-		if (!entry->sec || off || !entry_field(entry, 0, &sites[g].fmt))
+		if (!entry->sec || off ||
+		    !entry_field(entry, PI_ENTRY_FMT, &sites[g].fmt))
 			continue;
 		sites[g].used = bsearch(&sites[g].fmt, refs, nr_refs,
 					sizeof(*refs), cmp_place);
 		sites[g].own = sites[g].used &&
-			       entry_field(entry, sizeof(void *), &func) &&
+			       entry_field(entry, PI_ENTRY_FUNC, &func) &&
 			       names_included_function(ctx, func);
 	}
 	for (g = 0; g < nr && !ret; g++) {
