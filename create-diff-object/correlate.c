@@ -312,11 +312,55 @@ static void correlate_sections(struct diff_ctx *ctx)
 	}
 }
 
+static void mark_fresh(struct symbol *sym)
+{
+	sym->fresh = true;
+	sym->by_use_only = true;
+}
+
+/*
+ * A printk site (CONFIG_PRINTK_INDEX) has two per-site statics of its
+ * own: the pointer _entry_ptr.N in .printk_index and the struct pi_entry
+ * _entry.N it points to, with the __func__.N that names the site's
+ * function. They describe the site in the code that emits them, so a
+ * patch carries fresh copies for its sites instead of pairing them by
+ * the compiler's numbering with another site's.
+ */
+static void mark_printk_index(struct kbp_elf *kelf)
+{
+	struct section *sec = kbp_find_section(kelf, ".printk_index");
+	size_t i, j, n;
+	long off;
+
+	if (!sec)
+		return;
+	for (i = 0; i < sec->nr_syms; i++)
+		mark_fresh(sec->syms[i]);
+	for (i = 0; sec->rela && i < sec->rela->nr_relas; i++) {
+		struct symbol *entry = rela_cover(&sec->rela->relas[i], &off);
+		struct rela *r;
+
+		if (entry->type != STT_OBJECT || !entry->sec)
+			continue;
+		mark_fresh(entry);
+		r = kbp_relas_in(entry->sec, entry->sym.st_value,
+				 entry->sym.st_value + entry->sym.st_size, &n);
+		for (j = 0; j < n; j++) {
+			struct symbol *s = rela_static_local(&r[j]);
+
+			if (s)
+				mark_fresh(s);
+		}
+	}
+}
+
 int correlate(struct diff_ctx *ctx)
 {
 	/* Functions first: static locals are paired through them. */
 	mark_static_locals(ctx->patched);
 	mark_static_locals(ctx->orig);
+	mark_printk_index(ctx->patched);
+	mark_printk_index(ctx->orig);
 	if (correlate_exact(ctx) || correlate_static_locals(ctx) ||
 	    correlate_mangled(ctx))
 		return -1;

@@ -433,6 +433,82 @@ static int map_relas(struct writer *w, struct out_sec *os)
 	return 0;
 }
 
+/*
+ * Static calls: objtool makes the .static_call_sites entries when kbuild
+ * links the patch module (objtool --module). It names a site's key when
+ * the object has the key's symbol, and otherwise records the trampoline,
+ * which the module loader then looks up among the trampolines exported
+ * without their key (EXPORT_STATIC_CALL_TRAMP); for any other trampoline
+ * the load fails ("Failed to fixup __raw_static_call() usage"). The
+ * kernel's static_call() keeps the key in the object with __ADDRESSABLE()
+ * in .discard.addressable, but that entry refers to no included code and
+ * stays out of the diff object. So a call of an exported trampoline
+ * (__SCT__x) whose key (__SCK__x) is exported too gets such an entry
+ * here. Unexported trampolines are klp symbols (.klp.sym.*), which
+ * objtool doesn't take for static calls: plain calls through them work.
+ */
+static int add_static_call_keys(struct writer *w)
+{
+	static const char tramp[] = "__SCT__", key[] = "__SCK__";
+	struct diff_ctx *ctx = w->ctx;
+	struct out_rela *relas = NULL;
+	size_t i, n = 0, nr_syms = w->nr_syms;
+	struct out_sec *os;
+	long id;
+
+	for (i = 0; i < nr_syms; i++) {
+		struct out_sym *s = &w->syms[i];
+		const char *exporter;
+		char *name;
+		void *p;
+
+		if (s->sec || s->klp || strncmp(s->name, tramp, strlen(tramp)))
+			continue;
+		if (asprintf(&name, "%s%s", key, s->name + strlen(tramp)) < 0)
+			name = NULL;
+		if (!keep_name(w, name))
+			goto err;
+		exporter = kbp_exported_by(ctx->symvers, ctx->target, name);
+		if (!exporter || !*exporter || strmap_get(&w->ext, name))
+			continue;
+		id = add_sym(w, name, STB_GLOBAL, STT_NOTYPE, 0, 0, 0);
+		p = realloc(relas, (n + 1) * sizeof(*relas));
+		if (id < 0 || !p ||
+		    strmap_add(&w->ext, name, (void *)(uintptr_t)(id + 1))) {
+			ERROR("out of memory");
+			goto err;
+		}
+		relas = p;
+		relas[n] = (struct out_rela){ .offset = n * 8,
+					      .type = R_X86_64_64,
+					      .sym = id };
+		DEBUG("%s: static call %s: key %s is exported; kept addressable",
+		      ctx->display, s->name, name);
+		n++;
+	}
+	if (!n)
+		return 0;
+	os = &w->secs[++w->nr_secs];
+	os->name = ".discard.addressable";
+	os->sh.sh_type = SHT_PROGBITS;
+	os->sh.sh_flags = SHF_ALLOC | SHF_WRITE;
+	os->sh.sh_addralign = 8;
+	os->size = n * 8;
+	os->data = keep_name(w, calloc(n, 8));
+	os->relas = relas;
+	os->nr_relas = n;
+	if (!os->data)
+		return -1;
+	id = add_sym(w, os->name, STB_LOCAL, STT_SECTION, w->nr_secs, 0, 0);
+	if (id < 0)
+		return -1;
+	os->secsym = id;
+	return 0;
+err:
+	free(relas);
+	return -1;
+}
+
 static int add_defined_symbols(struct writer *w, bool globals)
 {
 	struct kbp_elf *p = w->ctx->patched;
@@ -736,7 +812,8 @@ int write_output(struct diff_ctx *ctx, const char *path, const char *manifest)
 	size_t i;
 	int ret = -1;
 
-	w.secs = calloc(p->nr_secs + 1, sizeof(*w.secs));
+	/* The patched object's sections, and .discard.addressable. */
+	w.secs = calloc(p->nr_secs + 2, sizeof(*w.secs));
 	w.sec_map = calloc(p->nr_secs, sizeof(*w.sec_map));
 	w.sym_map = calloc(p->nr_syms, sizeof(*w.sym_map));
 	if (!w.secs || !w.sec_map || !w.sym_map ||
@@ -766,7 +843,8 @@ int write_output(struct diff_ctx *ctx, const char *path, const char *manifest)
 		if (ret)
 			goto out_ret;
 	}
-	if (add_patched_functions(&w) || write_manifest_extras(&w))
+	if (add_static_call_keys(&w) || add_patched_functions(&w) ||
+	    write_manifest_extras(&w))
 		goto out;
 	ret = write_elf(&w, path);
 	goto out_ret;

@@ -7,7 +7,8 @@
  * the kept entry refers to is then included as well (its string, its
  * .altinstr_replacement code) or referred to in the running kernel (its
  * static key). __dyndbg descriptors are kept when the included code
- * refers to a new one. The sizes of config-dependent entries come from the
+ * refers to a new one, .printk_index entries when the included code
+ * prints their format. The sizes of config-dependent entries come from the
  * caller (a sizeof probe run in the kernel tree); the defaults are those
  * of x86_64 Linux 6.12.
  */
@@ -31,6 +32,7 @@ static const struct special_sizes default_sizes[] = {
 	{ ".call_sites", 4 },
 	{ ".ibt_endbr_seal", 4 },
 	{ "__dyndbg", 56 },
+	{ ".printk_index", 8 },
 };
 
 bool is_special_section(const struct section *sec)
@@ -157,6 +159,187 @@ static const struct section *anchor_section(const struct rela *r)
 	return cover->sec;
 }
 
+/* A place in the object: a section and an offset into it. */
+struct place {
+	const struct section *sec;
+	long off;
+};
+
+static int cmp_place(const void *a, const void *b)
+{
+	const struct place *pa = a, *pb = b;
+
+	if (pa->sec != pb->sec)
+		return pa->sec->index < pb->sec->index ? -1 : 1;
+	return (pa->off > pb->off) - (pa->off < pb->off);
+}
+
+/* Where a relocation points: its section and the offset into it. */
+static struct place rela_place(const struct rela *r)
+{
+	struct place p = { r->sym->sec, rela_target_offset(r) };
+
+	if (r->sym->type != STT_SECTION)
+		p.off += (long)r->sym->sym.st_value;
+	return p;
+}
+
+/* The places in data that the included code refers to, sorted. */
+static struct place *included_code_refs(struct diff_ctx *ctx, size_t *count)
+{
+	struct place *refs = NULL, *p;
+	size_t i, j, n = 0, cap = 0;
+
+	for (i = 1; i < ctx->patched->nr_secs; i++) {
+		const struct section *sec = &ctx->patched->secs[i];
+
+		if (!sec->include || !is_text_section(sec) || !sec->rela)
+			continue;
+		for (j = 0; j < sec->rela->nr_relas; j++) {
+			const struct rela *r = &sec->rela->relas[j];
+
+			if (!r->sym->sec || is_text_section(r->sym->sec))
+				continue;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 64;
+				p = realloc(refs, cap * sizeof(*refs));
+				if (!p) {
+					free(refs);
+					ERROR("out of memory");
+					return NULL;
+				}
+				refs = p;
+			}
+			refs[n++] = rela_place(r);
+		}
+	}
+	if (!n)
+		refs = malloc(sizeof(*refs));
+	if (!refs) {
+		ERROR("out of memory");
+		return NULL;
+	}
+	qsort(refs, n, sizeof(*refs), cmp_place);
+	*count = n;
+	return refs;
+}
+
+/* The place that the pointer field at offset field of entry refers to. */
+static bool entry_field(const struct symbol *entry, unsigned long field,
+			struct place *out)
+{
+	unsigned long at = entry->sym.st_value + field;
+	struct rela *f;
+	size_t n;
+
+	f = kbp_relas_in(entry->sec, at, at + 1, &n);
+	if (n != 1 || !f->sym->sec)
+		return false;
+	*out = rela_place(f);
+	return true;
+}
+
+/* Whether the string at p names an included function (foo.isra.0: foo). */
+static bool names_included_function(struct diff_ctx *ctx, struct place p)
+{
+	const char *name;
+	size_t i, j, len;
+
+	if (!p.sec->data || p.off < 0 || (size_t)p.off >= p.sec->size ||
+	    !memchr(p.sec->data + p.off, 0, p.sec->size - p.off))
+		return false;
+	name = (const char *)p.sec->data + p.off;
+	len = strlen(name);
+	for (i = 1; i < ctx->patched->nr_secs; i++) {
+		const struct section *sec = &ctx->patched->secs[i];
+
+		if (!sec->include || !is_text_section(sec))
+			continue;
+		for (j = 0; j < sec->nr_syms; j++) {
+			const char *f = sec->syms[j]->name;
+
+			if (sec->syms[j]->type == STT_FUNC &&
+			    !strncmp(f, name, len) &&
+			    (!f[len] || f[len] == '.'))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* Offsets in struct pi_entry (include/linux/printk.h) on x86_64. */
+#define PI_ENTRY_FMT	0
+#define PI_ENTRY_FUNC	8
+
+struct printk_site {
+	struct place fmt;
+	bool used;	/* included code passes its format */
+	bool own;	/* and its __func__ names an included function */
+};
+
+/*
+ * .printk_index holds one pointer per printk site to the site's struct
+ * pi_entry { fmt, func, ... }. A site belongs to the included code when
+ * an included function passes its format string. When sites of several
+ * functions share one format, those of the included functions are kept
+ * and the others' left out; a site of an inlined helper, whose __func__
+ * is the helper's, is kept when no such twin exists.
+ */
+static int printk_index_include(struct diff_ctx *ctx, struct section *sec,
+				bool *changed)
+{
+	size_t es = ctx->special_entsize[sec->index], nr = sec->size / es;
+	struct printk_site *sites;
+	struct place *refs, func;
+	size_t g, h, n, nr_refs;
+	int ret = 0;
+
+	refs = included_code_refs(ctx, &nr_refs);
+	if (!refs)
+		return -1;
+	sites = calloc(nr, sizeof(*sites));
+	if (!sites) {
+		free(refs);
+		ERROR("out of memory");
+		return -1;
+	}
+	for (g = 0; g < nr; g++) {
+		struct rela *r = kbp_relas_in(sec, g * es, (g + 1) * es, &n);
+		struct symbol *entry;
+		long off;
+
+		if (!n)
+			continue;
+		entry = rela_cover(r, &off);
+		if (!entry->sec || off ||
+		    !entry_field(entry, PI_ENTRY_FMT, &sites[g].fmt))
+			continue;
+		sites[g].used = bsearch(&sites[g].fmt, refs, nr_refs,
+					sizeof(*refs), cmp_place);
+		sites[g].own = sites[g].used &&
+			       entry_field(entry, PI_ENTRY_FUNC, &func) &&
+			       names_included_function(ctx, func);
+	}
+	for (g = 0; g < nr && !ret; g++) {
+		bool keep = true;
+
+		if (!sites[g].used || ctx->special_keep[sec->index][g])
+			continue;
+		for (h = 0; h < nr && !sites[g].own; h++)
+			if (sites[h].own &&
+			    !cmp_place(&sites[h].fmt, &sites[g].fmt))
+				keep = false;
+		if (!keep)
+			continue;
+		DEBUG("%s: keeping .printk_index entry %zu", ctx->display, g);
+		ret = special_keep_group(ctx, sec, g);
+		*changed = true;
+	}
+	free(sites);
+	free(refs);
+	return ret;
+}
+
 int special_sections_include(struct diff_ctx *ctx, bool *changed)
 {
 	size_t i, g, k;
@@ -169,6 +352,12 @@ int special_sections_include(struct diff_ctx *ctx, bool *changed)
 
 		if (!es)
 			continue;
+		if (!strcmp(sec->name, ".printk_index")) {
+			ret = printk_index_include(ctx, sec, changed);
+			if (ret)
+				return ret;
+			continue;
+		}
 		for (g = 0; g < sec->size / es; g++) {
 			const struct section *anchor;
 			struct rela *r;

@@ -15,6 +15,7 @@
 #include <asm/extable.h>
 #include <asm/alternative.h>
 #include <linux/dynamic_debug.h>
+#include <linux/printk.h>
 
 void kbp_special_sizes(void);
 void kbp_special_sizes(void)
@@ -32,5 +33,8 @@ void kbp_special_sizes(void)
 #endif
 #ifdef CONFIG_HAVE_STATIC_CALL_INLINE
 	DEFINE(KBP_SIZE .static_call_sites, sizeof(struct static_call_site));
+#endif
+#ifdef CONFIG_PRINTK_INDEX
+	DEFINE(KBP_SIZE .printk_index, sizeof(struct pi_entry *));
 #endif
 }

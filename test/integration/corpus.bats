@@ -264,6 +264,8 @@ setup_file() {
 	export EXTRA_LOADED
 	corpus_lifecycle syscall-no-fentry
 	[[ $output == *"__do_sys_newuname has no fentry call: carried as new code, reached by patching its caller __x64_sys_newuname"* ]]
+}
+
 @test "FAIL-asm-file: a changed assembly file is refused, naming it and its object; one this kernel doesn't build is not" {
 	local other=arch/arm64/lib/memset.S
 	# The kernel really assembles memset_64.S on its own.
@@ -414,4 +416,59 @@ setup_file() {
 	[ "$ko_relas" = "$obj_locks" ]
 	# The counter is the patch's own new data, not a klp symbol.
 	readelf -sW "$ko" | grep -qE ' OBJECT +LOCAL +DEFAULT +[0-9]+ kbp_execdomains_reads$'
+}
+
+@test "printk-index: a new printk's format is listed in debugfs printk/index/<module> while the patch is loaded" {
+	corpus_lifecycle printk-index
+}
+
+@test "printk-index: the module's .printk_index has exactly the printk sites of the patched functions" {
+	local out=$BATS_TEST_TMPDIR/out work obj ko funcs all want got
+	run kbp -o "$out" --keep "$CORPUS/printk-index.patch"
+	[ "$status" -eq 0 ]
+	work=$(sed -n 's/.*work directory kept: //p' <<<"$output")
+	obj=$work/patched/drivers/char/misc.o
+	ko=$out/livepatch-printk-index.ko
+	[ -f "$obj" ]
+	# Independently of the tool: the functions the module defines, and
+	# the object's printk sites (pi_entry func and fmt, read through its
+	# relocations) that name one of them.
+	funcs=$(readelf -sW "$ko" | awk '$4 == "FUNC" && $7 != "UND" { print $8 }' | sort -u)
+	all=$(python3 "$CORPUS/kbp_elf.py" printk-sites "$obj" | sort)
+	rm -rf "$work"
+	want=$(awk -F'\t' 'NR == FNR { f[$1]; next } $1 in f' <(echo "$funcs") <(echo "$all"))
+	got=$(python3 "$CORPUS/kbp_elf.py" printk-sites "$ko" | sort)
+	echo "object: $all"
+	echo "module: $got"
+	[ -n "$want" ]
+	[ "$(wc -l <<<"$all")" -gt "$(wc -l <<<"$want")" ]
+	[ "$got" = "$want" ]
+	grep -qF "misc_seq_show	'kbp-printk-index: misc minor %d" <<<"$got"
+}
+
+@test "static-call-tracepoint: new code calls an exported tracepoint; the event fires from it after the load" {
+	corpus_lifecycle static-call-tracepoint
+}
+
+@test "static-call-tracepoint: the new code's static call sites name the exported key, not the trampoline" {
+	local out=$BATS_TEST_TMPDIR/out ko calls sites keys tramps
+	# Independently of kbuild-patch: vmlinux exports both the key and the
+	# trampoline of the console tracepoint's static call.
+	nm "$K/vmlinux" | grep -q ' __ksymtab___SCK__tp_func_console$'
+	nm "$K/vmlinux" | grep -q ' __ksymtab___SCT__tp_func_console$'
+	corpus_build static-call-tracepoint "$out"
+	ko=$out/livepatch-static-call-tracepoint.ko
+	# The calls of the trampoline in the new code, and the module's
+	# .static_call_sites entries (objtool made them at the module link).
+	calls=$(count_relas "$ko" .rela.text.write_full ' __SCT__tp_func_console - 4$')
+	sites=$(count_relas "$ko" .rela.static_call_sites ' \.text\.write_full \+')
+	keys=$(count_relas "$ko" .rela.static_call_sites ' __SCK__tp_func_console \+ 0$')
+	tramps=$(count_relas "$ko" .rela.static_call_sites '__SCT__')
+	echo "calls $calls, sites $sites, keys $keys, trampolines $tramps"
+	[ "$calls" -ge 1 ]
+	[ "$sites" -eq "$calls" ]
+	[ "$keys" -eq "$calls" ]
+	[ "$tramps" -eq 0 ]
+	# The loader resolves the key through its export.
+	readelf -sW "$ko" | grep -qE 'GLOBAL +DEFAULT +UND __SCK__tp_func_console$'
 }

@@ -61,9 +61,48 @@ def symbol_file_offset(path, name):
     return sec["offset"] + s["value"] - base
 
 
+def printk_sites(path):
+    """The printk sites that .printk_index of the relocatable object path
+    lists, as (function, format) pairs read through its relocations: each
+    entry points to a struct pi_entry whose fields 0 and 1 (fmt, func)
+    point to strings."""
+    e = Elf(path)
+    syms = e.symbols()
+    idx = next((i for i, s in enumerate(e.secs)
+                if s["name"] == ".printk_index"), None)
+    if idx is None:
+        return []
+
+    def target(secidx, off):
+        # Where the 8-byte pointer at secidx+off points: (section, offset).
+        for roff, _, symidx, addend in e.relocations(secidx):
+            if roff == off:
+                sym = syms[symidx]
+                return sym["shndx"], sym["value"] + addend
+        return None
+
+    def string(place):
+        sec = e.secs[place[0]]
+        return e.cstr(sec["offset"] + place[1])
+
+    out = []
+    for off in range(0, e.secs[idx]["size"], 8):
+        entry = target(idx, off)
+        fmt = string(target(entry[0], entry[1]))
+        if fmt.startswith("\x01"):
+            fmt = fmt[2:]
+        out.append((string(target(entry[0], entry[1] + 8)), fmt))
+    return out
+
+
 if __name__ == "__main__":
     # kbp_elf.py offset FILE SYMBOL: print the symbol's file offset.
+    # kbp_elf.py printk-sites FILE: print "function<TAB>format" for each
+    # .printk_index entry (the KERN_ level prefix stripped).
     if len(sys.argv) == 4 and sys.argv[1] == "offset":
         print(symbol_file_offset(sys.argv[2], sys.argv[3]))
+    elif len(sys.argv) == 3 and sys.argv[1] == "printk-sites":
+        for func, fmt in printk_sites(sys.argv[2]):
+            print(f"{func}\t{fmt!r}")
     else:
-        sys.exit("usage: kbp_elf.py offset FILE SYMBOL")
+        sys.exit("usage: kbp_elf.py offset FILE SYMBOL | printk-sites FILE")

@@ -695,3 +695,83 @@ kallsyms_of() {
 	[[ $stderr == *"not a kallsyms line"* ]]
 	[ ! -e "$OUT" ]
 }
+
+# pidx_sites FILE: "FUNC FMT" (both as hex bytes joined by _) for each
+# .printk_index entry of FILE: the function name and the format of the
+# struct pi_entry it points to, read through FILE's relocations.
+pidx_sites() {
+	local file=$1 entry sec func fsec fmt
+
+	while read -r _ _ entry; do
+		entry=${entry%+0}
+		sec=$(cdo_symbol "$file" "$entry" | awk '{ print $4 }')
+		fmt=$(cdo_targets "$file" "$sec" | awk '$1 == 0 { print $3 }')
+		func=$(cdo_targets "$file" "$sec" | awk '$1 == 8 { print $3 }')
+		fsec=$(cdo_symbol "$file" "${func%+0}" | awk '{ print $4 }')
+		echo "$(cdo_string_at "$file" "$fsec" 0 | tr ' ' _) ${fmt#str:}"
+	done < <(cdo_targets "$file" .printk_index)
+}
+
+@test "printk index: the .printk_index entries of the included functions' printk sites come along, as fresh copies" {
+	local want got all fn
+	cdo_build_pair printkidx
+	cdo_fake_vmlinux "$BATS_FILE_TMPDIR/vmlinux-pidx" "$(cdo_orig printkidx)"
+	diff_pair printkidx "$BATS_FILE_TMPDIR/vmlinux-pidx" "$SYMVERS"
+	[ "$status" -eq 0 ]
+	[ "$(cdo_reported changed)" = pidx_changed ]
+	# Independently of the tool: the patched object's sites whose
+	# pi_entry names pidx_changed; pidx_same has sites too, one with a
+	# format that pidx_changed also prints.
+	all=$(pidx_sites "$(cdo_patched printkidx)" | sort)
+	echo "object: $all"
+	fn=$(cdo_hexstr pidx_changed | tr ' ' _)
+	want=$(awk -v f="$fn" '$1 == f' <<<"$all")
+	[ "$(wc -l <<<"$want")" -eq 3 ]
+	[ "$(wc -l <<<"$all")" -eq 5 ]
+	got=$(pidx_sites "$OUT" | sort)
+	echo "diff object: $got"
+	[ "$got" = "$want" ]
+	# The pi_entry records and their __func__ strings are the patch's own
+	# copies, not references to the running kernel's.
+	if cdo_symbols "$OUT" | grep -E '^\.klp\.sym\..*(_entry|__func__)'; then false; fi
+	[ "$(cdo_symbols "$OUT" | awk '$3 == "OBJECT" && $1 ~ /^_entry\./ && $4 != "UND"' | wc -l)" -eq 3 ]
+}
+
+@test "static calls: an exported key of a called exported trampoline is kept addressable for objtool; else nothing, or klp calls" {
+	local vm=$BATS_FILE_TMPDIR/vmlinux-sc sv=$BATS_FILE_TMPDIR/symvers-sc want k
+	cdo_build_pair staticcall
+	cdo_cc "$CDO_FIX/staticcall_lib.c" "$BATS_FILE_TMPDIR/orig"
+	cdo_fake_vmlinux "$vm" "$(cdo_orig staticcall)" "$BATS_FILE_TMPDIR/orig/staticcall_lib.o"
+	# Independently of the tool: the keys of the trampolines that the
+	# patched sc_user calls.
+	want=$(cdo_relocs "$(cdo_patched staticcall)" .text.sc_user |
+		awk '$3 ~ /^__SCT__/ { sub(/^__SCT__/, "__SCK__", $3); print $3 }' | sort)
+	[ "$(wc -l <<<"$want")" -eq 2 ]
+
+	# EXPORT_STATIC_CALL: key and trampoline exported.
+	cdo_symvers "$sv" __SCK__sc_first __SCT__sc_first __SCK__sc_second __SCT__sc_second
+	diff_pair staticcall "$vm" "$sv"
+	[ "$status" -eq 0 ]
+	[ "$(cdo_relocs "$OUT" .discard.addressable | awk '$2 == "R_X86_64_64" && $4 == 0 { print $3 }' | sort)" = "$want" ]
+	[ "$(cdo_section_size "$OUT" .discard.addressable)" -eq 16 ]
+	for k in $want; do
+		cdo_symbol "$OUT" "$k" | grep -qE '^__SCK__[a-z_]+ GLOBAL NOTYPE UND '
+	done
+
+	# EXPORT_STATIC_CALL_TRAMP: the key stays private; nothing to add
+	# (the loader finds the key in its tramp_key table).
+	cdo_symvers "$sv" __SCT__sc_first __SCT__sc_second
+	diff_pair staticcall "$vm" "$sv"
+	[ "$status" -eq 0 ]
+	[ -z "$(cdo_section_size "$OUT" .discard.addressable)" ]
+	if cdo_symbols "$OUT" | grep -q '__SCK__'; then false; fi
+
+	# Nothing exported: the trampolines are klp symbols, which objtool
+	# doesn't take for static calls, and no key is referenced.
+	cdo_symvers "$sv"
+	diff_pair staticcall "$vm" "$sv"
+	[ "$status" -eq 0 ]
+	[ -z "$(cdo_section_size "$OUT" .discard.addressable)" ]
+	[ "$(cdo_relocs "$OUT" .text.sc_user | grep -c '\.klp\.sym\.vmlinux\.__SCT__sc_')" -eq 2 ]
+	if cdo_symbols "$OUT" | grep -q '__SCK__'; then false; fi
+}
