@@ -5,6 +5,7 @@
 #   make check           all tests (unit + integration in the VM); slow
 #   make check-unit      fast tests, no kernel needed
 #   make demo            build the test kernel, a demo livepatch, load it
+#   make bench           measure each phase (writes bench-results.md)
 PREFIX ?= /usr/local
 BINDIR = $(PREFIX)/bin
 LIBEXECDIR = $(PREFIX)/libexec/kbuild-patch
@@ -45,7 +46,10 @@ check-unit: tools
 demo: tools
 	scripts/kbuild-patch-demo
 
+bench: tools
+	scripts/kbuild-patch-bench bench-results.md
+
 clean:
 	$(MAKE) -C create-diff-object clean
 
-.PHONY: all tools install uninstall check check-unit demo clean
+.PHONY: all tools install uninstall check check-unit demo bench clean

@@ -101,11 +101,13 @@ vm_run() {
 		"$@" "$script"
 }
 
-# corpus_build NAME OUT: builds NAME.patch into OUT and checks the result.
+# corpus_build NAME OUT: builds NAME.patch into OUT and checks the result;
+# kbuild-patch's output is kept in OUT.log.
 corpus_build() {
 	local name=$1 out=$2
 	run kbp -o "$out" "$CORPUS/$name.patch"
 	echo "$output"
+	printf '%s\n' "$output" >"$out.log"
 	[ "$status" -eq 0 ]
 	[ -f "$out/livepatch-$name.ko" ]
 }

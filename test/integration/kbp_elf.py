@@ -95,14 +95,39 @@ def printk_sites(path):
     return out
 
 
+def flip_byte(path, out):
+    """Copy path to out with one byte of its largest function changed, at
+    the first place past the fentry call that no relocation covers; return
+    the function's name."""
+    e = Elf(path)
+    funcs = [s for s in e.symbols() if s["type"] == 2 and s["shndx"]
+             and s["size"] > 32]
+    f = max(funcs, key=lambda s: s["size"])
+    sec = e.secs[f["shndx"]]
+    covered = set()
+    for off, rtype, _, _ in e.relocations(f["shndx"]):
+        covered.update(range(off, off + RELOC_SIZES.get(rtype, 8)))
+    pos = next(p for p in range(f["value"] + 16, f["value"] + f["size"])
+               if p not in covered)
+    data = bytearray(e.data)
+    data[sec["offset"] + pos] ^= 0x01
+    open(out, "wb").write(data)
+    return f["name"]
+
+
 if __name__ == "__main__":
     # kbp_elf.py offset FILE SYMBOL: print the symbol's file offset.
+    # kbp_elf.py flip-byte FILE OUT: FILE with one code byte of its
+    # largest function changed (a one-function change), written to OUT.
     # kbp_elf.py printk-sites FILE: print "function<TAB>format" for each
     # .printk_index entry (the KERN_ level prefix stripped).
     if len(sys.argv) == 4 and sys.argv[1] == "offset":
         print(symbol_file_offset(sys.argv[2], sys.argv[3]))
+    elif len(sys.argv) == 4 and sys.argv[1] == "flip-byte":
+        print(flip_byte(sys.argv[2], sys.argv[3]))
     elif len(sys.argv) == 3 and sys.argv[1] == "printk-sites":
         for func, fmt in printk_sites(sys.argv[2]):
             print(f"{func}\t{fmt!r}")
     else:
-        sys.exit("usage: kbp_elf.py offset FILE SYMBOL | printk-sites FILE")
+        sys.exit("usage: kbp_elf.py offset FILE SYMBOL | printk-sites FILE"
+                 " | flip-byte FILE OUT")
