@@ -247,3 +247,24 @@ setup_file() {
 @test "FAIL-comment-only: a comment-only patch is no functional change" {
 	corpus_refusal FAIL-comment-only
 }
+
+@test "orc-stack: a trace through the patched hrtimer_nanosleep unwinds by the module's ORC down to the syscall entry" {
+	local ko=$BATS_TEST_TMPDIR/out/livepatch-orc-stack.ko off size
+	corpus_lifecycle orc-stack
+	# Statically: each function of the module starts under a CALL entry
+	# of its own section's ORC data.
+	run "$CORPUS/check-orc" "$ko"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"hrtimer_nanosleep (.text.hrtimer_nanosleep+"*": ok"* ]]
+	# The control: with the entries zeroed, the same check fails.
+	cp "$ko" "$BATS_TEST_TMPDIR/noorc.ko"
+	read -r off size < <(readelf -SW "$ko" | awk '$2 == ".orc_unwind" { print $5, $6 }')
+	[ -n "$size" ]
+	dd if=/dev/zero of="$BATS_TEST_TMPDIR/noorc.ko" bs=1 seek=$((0x$off)) \
+		count=$((0x$size)) conv=notrunc status=none
+	run "$CORPUS/check-orc" "$BATS_TEST_TMPDIR/noorc.ko"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ $output == *"hrtimer_nanosleep (.text.hrtimer_nanosleep+"*"NOT COVERED"* ]]
+}
