@@ -268,3 +268,24 @@ setup_file() {
 	[ "$status" -eq 1 ]
 	[[ $output == *"hrtimer_nanosleep (.text.hrtimer_nanosleep+"*"NOT COVERED"* ]]
 }
+
+@test "mcount: each klp_func new_func has its fentry call in __mcount_loc, and ftrace lists it under the module" {
+	local ko=$BATS_TEST_TMPDIR/out/livepatch-version-new-function.ko
+	# In the guest, ftrace knows the module's copy of the function: only
+	# an __mcount_loc entry puts it in available_filter_functions.
+	EXTRA_LOADED='grep -F "version_proc_show [$MOD]" /sys/kernel/tracing/available_filter_functions &&
+		grep -qxF "version_proc_show [$MOD]" /sys/kernel/tracing/available_filter_functions'
+	export EXTRA_LOADED
+	corpus_lifecycle version-new-function
+	run "$CORPUS/check-mcount" "$ko"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"version_proc_show (.text.version_proc_show+"*": in __mcount_loc"* ]]
+	# The control: without __mcount_loc the same check fails.
+	objcopy --remove-section=__mcount_loc --remove-section=.rela__mcount_loc \
+		"$ko" "$BATS_TEST_TMPDIR/nomcount.ko"
+	run "$CORPUS/check-mcount" "$BATS_TEST_TMPDIR/nomcount.ko"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ $output == *"version_proc_show (.text.version_proc_show+"*"NOT in __mcount_loc"* ]]
+}
