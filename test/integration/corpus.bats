@@ -289,3 +289,30 @@ setup_file() {
 	[ "$status" -eq 1 ]
 	[[ $output == *"version_proc_show (.text.version_proc_show+"*"NOT in __mcount_loc"* ]]
 }
+
+@test "clone-isra: a function that exists only as a compiler clone is patched under the clone's name and sympos" {
+	local clone addr rank_host
+	# Independently of kbuild-patch: fs_parser.c's fs_param_bad_value is
+	# only a clone in the kernel, at this address and rank by name.
+	clone=$(readelf -sW "$K/vmlinux" | awk '$4 == "FILE" { f = $8 }
+		$4 == "FUNC" && f == "fs_parser.c" && $8 ~ /^fs_param_bad_value\./ { print $8 }')
+	[[ $clone =~ ^fs_param_bad_value\.(isra|constprop|part)\.[0-9]+$ ]]
+	if readelf -sW "$K/vmlinux" | awk '$8 == "fs_param_bad_value"' | grep -q .; then false; fi
+	addr=$(readelf -sW "$K/vmlinux" | awk -v c="$clone" '$4 == "FILE" { f = $8 }
+		$8 == c && f == "fs_parser.c" { print $2 }')
+	rank_host=$(readelf -sW "$K/vmlinux" | awk -v c="$clone" '$8 == c { print $2 }' |
+		sort | awk -v a="$addr" '{ n++ } $1 == a { print n }')
+	[ -n "$rank_host" ]
+	# In the guest: the same rank from /proc/kallsyms, and the livepatch
+	# function directory of exactly that clone and position.
+	EXTRA_LOADED="rank=\$(grep ' $clone\$' /proc/kallsyms | sort | awk '{ n++ } \$1 == \"$addr\" { print n }');
+		echo \"kallsyms rank of $clone: \$rank\"; ls /sys/kernel/livepatch/\$MOD/vmlinux;
+		[ \"\$rank\" = $rank_host ] && [ -d /sys/kernel/livepatch/\$MOD/vmlinux/$clone,\$rank ]"
+	export EXTRA_LOADED
+	corpus_lifecycle clone-isra
+	# The clone is the one function reported changed.
+	run kbp -o "$BATS_TEST_TMPDIR/again" "$CORPUS/clone-isra.patch"
+	[ "$status" -eq 0 ]
+	[[ $output == *"fs/fs_parser.o: changed function: $clone"* ]]
+	[ "$(grep -c 'changed function:' <<<"$output")" -eq 1 ]
+}

@@ -14,7 +14,8 @@ setup_file() {
 
 	cdo_build_tool
 	for p in body newfn string comment data sdata init notrace extref \
-		sympos_b sympos_c neigh clone locals locals_same bug fresh inline cold layout; do
+		sympos_b sympos_c neigh clone locals locals_same bug fresh inline cold layout \
+		clonechg; do
 		cdo_build_pair "$p"
 	done
 	cdo_cc "$CDO_FIX/sympos_a.c" "$BATS_FILE_TMPDIR/orig"
@@ -597,4 +598,29 @@ mcount_targets() {
 	[ "$status" -eq 2 ]
 	[[ $stderr == *"layout_stats"*"changed data layout ($after bytes, was $before)"*"klp_shadow_"* ]]
 	[ ! -e "$OUT" ]
+}
+
+@test "a changed compiler clone (.isra.N) is paired with its twin and patched under its own name and sympos" {
+	local o p c pos alias val size
+	o=$(cdo_orig clonechg)
+	p=$(cdo_patched clonechg)
+	c=$(cdo_symbols "$p" | awk '$3 == "FUNC" && $1 ~ /^clone_weight\.isra\.[0-9]+$/ { print $1 }')
+	[ -n "$c" ]
+	# The same clone in both builds, and only its code differs.
+	cdo_symbols "$o" | awk '$3 == "FUNC"' | grep -q "^$c "
+	[ "$(cdo_changed_bytes "$o" "$p")" = "$c" ]
+	# clone.c has a clone of that name too, earlier in the image.
+	cdo_fake_vmlinux "$BATS_FILE_TMPDIR/vmlinux-clonechg" "$(cdo_orig clone)" "$o"
+	pos=$(cdo_vmlinux_sympos "$BATS_FILE_TMPDIR/vmlinux-clonechg" "$c" clonechg.c)
+	[ "$pos" -eq 2 ]
+	diff_pair clonechg "$BATS_FILE_TMPDIR/vmlinux-clonechg" "$SYMVERS"
+	[ "$status" -eq 0 ]
+	[ "$output" = "kernel/clonechg.o: changed function: $c" ]
+	[ "$(cdo_text_sections "$OUT")" = ".text.$c" ]
+	# The klp_func names the clone and its rank; the alias is the copy.
+	[ "$(wc -l <"$MAN")" -eq 1 ]
+	read -r kind obj name mpos alias _ <"$MAN"
+	[ "$kind $obj $name $mpos" = "func vmlinux $c $pos" ]
+	read -r _ _ _ _ val size < <(cdo_symbol "$p" "$c")
+	[ "$(cdo_symbol "$OUT" "$alias")" = "$alias GLOBAL FUNC .text.$c $val $size" ]
 }
