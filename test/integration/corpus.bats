@@ -316,3 +316,68 @@ setup_file() {
 	[[ $output == *"fs/fs_parser.o: changed function: $clone"* ]]
 	[ "$(grep -c 'changed function:' <<<"$output")" -eq 1 ]
 }
+
+# file_funcs FILE: the functions of the STT_FILE block FILE in K/vmlinux.
+file_funcs() {
+	readelf -sW "$K/vmlinux" | awk -v file="$1" '$4 == "FILE" { f = $8 }
+		$4 == "FUNC" && f == file { print $8 }'
+}
+
+# vmlinux_rank NAME FILE: the address rank of FILE's NAME among all NAMEs.
+vmlinux_rank() {
+	local addr
+	addr=$(readelf -sW "$K/vmlinux" | awk -v s="$1" -v file="$2" '
+		$4 == "FILE" { f = $8 } $8 == s && f == file { print $2 }')
+	readelf -sW "$K/vmlinux" | awk -v s="$1" '$8 == s { print $2 }' |
+		sort | awk -v a="$addr" '{ n++ } $1 == a { print n }'
+}
+
+@test "inline-becomes-call: a helper the kernel inlined is a new function of the patch, called from its patched caller" {
+	local ko=$BATS_TEST_TMPDIR/out/livepatch-inline-becomes-call.ko rank
+	# Independently: in the kernel, timer_list.c's print_base() was
+	# inlined (no symbol of its own) into print_cpu(), which was not.
+	file_funcs timer_list.c | grep -qx print_cpu
+	if file_funcs timer_list.c | grep -qx print_base; then false; fi
+	rank=$(vmlinux_rank print_cpu timer_list.c)
+	[ -n "$rank" ]
+	# In the guest, print_cpu at its rank is patched, print_base is not
+	# a patched function (it has nothing to replace).
+	EXTRA_LOADED="ls /sys/kernel/livepatch/\$MOD/vmlinux;
+		[ -d /sys/kernel/livepatch/\$MOD/vmlinux/print_cpu,$rank ] &&
+		[ \"\$(ls /sys/kernel/livepatch/\$MOD/vmlinux | grep -c '^print_base,')\" = 0 ]"
+	export EXTRA_LOADED
+	corpus_lifecycle inline-becomes-call
+	# The module carries print_base as its own code, called directly.
+	readelf -sW "$ko" | awk '$4 == "FUNC" && $7 != "UND"' | grep -q ' print_base$'
+	if readelf -sW "$ko" | grep -q '\.klp\.sym\..*print_base'; then false; fi
+	[ "$(count_relas "$ko" .rela.text.print_cpu ' (print_base|\.text\.print_base) [-+] ')" -ge 1 ]
+	run kbp -o "$BATS_TEST_TMPDIR/again" "$CORPUS/inline-becomes-call.patch"
+	[ "$status" -eq 0 ]
+	[[ $output == *"kernel/time/timer_list.o: new function: print_base"* ]]
+	[[ $output == *"kernel/time/timer_list.o: changed function: print_cpu"* ]]
+	[ "$(grep -cE '(new|changed) function:' <<<"$output")" -eq 2 ]
+}
+
+@test "call-becomes-inline: a function of the kernel inlined into its patched callers is neither carried nor patched" {
+	local ko=$BATS_TEST_TMPDIR/out/livepatch-call-becomes-inline.ko f
+	# Independently: show_vfsmnt_opts() is a function of its own in the
+	# kernel, and so are its two callers.
+	for f in show_vfsmnt_opts show_vfsmnt show_mountinfo; do
+		file_funcs proc_namespace.c | grep -qx "$f"
+	done
+	EXTRA_LOADED="ls /sys/kernel/livepatch/\$MOD/vmlinux;
+		[ -d /sys/kernel/livepatch/\$MOD/vmlinux/show_vfsmnt,$(vmlinux_rank show_vfsmnt proc_namespace.c) ] &&
+		[ -d /sys/kernel/livepatch/\$MOD/vmlinux/show_mountinfo,$(vmlinux_rank show_mountinfo proc_namespace.c) ] &&
+		[ \"\$(ls /sys/kernel/livepatch/\$MOD/vmlinux | grep -c '^show_vfsmnt_opts,')\" = 0 ]"
+	export EXTRA_LOADED
+	corpus_lifecycle call-becomes-inline
+	# Nothing in the module is or refers to the old function.
+	if readelf -sW "$ko" | grep -q 'show_vfsmnt_opts'; then false; fi
+	if readelf -SW "$ko" | grep -q 'show_vfsmnt_opts'; then false; fi
+	run kbp -o "$BATS_TEST_TMPDIR/again" "$CORPUS/call-becomes-inline.patch"
+	[ "$status" -eq 0 ]
+	[[ $output == *"fs/proc_namespace.o: changed function: show_vfsmnt"* ]]
+	[[ $output == *"fs/proc_namespace.o: changed function: show_mountinfo"* ]]
+	[ "$(grep -cE '(new|changed) function:' <<<"$output")" -eq 2 ]
+	if grep -q show_vfsmnt_opts <<<"$output"; then false; fi
+}
