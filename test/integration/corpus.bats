@@ -381,3 +381,15 @@ vmlinux_rank() {
 	[ "$(grep -cE '(new|changed) function:' <<<"$output")" -eq 2 ]
 	if grep -q show_vfsmnt_opts <<<"$output"; then false; fi
 }
+
+@test "FAIL-sched-text: a changed __sched function (in .sched.text with others) is refused as unsupported" {
+	local o=$K/build/kernel/time/hrtimer.o idx funcs
+	# Independently: in the kernel's object, do_nanosleep shares the
+	# .sched.text section with other functions.
+	idx=$(readelf -SW "$o" | sed -n 's/^ *\[ *\([0-9]*\)\] \.sched\.text .*/\1/p')
+	[ -n "$idx" ]
+	funcs=$(readelf -sW "$o" | awk -v i="$idx" '$4 == "FUNC" && $7 == i { print $8 }')
+	grep -qx do_nanosleep <<<"$funcs"
+	[ "$(wc -l <<<"$funcs")" -gt 1 ]
+	corpus_refusal FAIL-sched-text
+}

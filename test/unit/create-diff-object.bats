@@ -15,7 +15,7 @@ setup_file() {
 	cdo_build_tool
 	for p in body newfn string comment data sdata init notrace extref \
 		sympos_b sympos_c neigh clone locals locals_same bug fresh inline cold layout \
-		clonechg; do
+		clonechg sched; do
 		cdo_build_pair "$p"
 	done
 	cdo_cc "$CDO_FIX/sympos_a.c" "$BATS_FILE_TMPDIR/orig"
@@ -623,4 +623,16 @@ mcount_targets() {
 	[ "$kind $obj $name $mpos" = "func vmlinux $c $pos" ]
 	read -r _ _ _ _ val size < <(cdo_symbol "$p" "$c")
 	[ "$(cdo_symbol "$OUT" "$alias")" = "$alias GLOBAL FUNC .text.$c $val $size" ]
+}
+
+@test "a changed function in a section it shares with others (__sched's .sched.text): exit 2 naming it" {
+	local o
+	o=$(cdo_orig sched)
+	# Both functions really are in the one .sched.text section.
+	[ "$(cdo_symbols "$o" | awk '$3 == "FUNC" && $4 == ".sched.text"' | wc -l)" -eq 2 ]
+	cdo_fake_vmlinux "$BATS_FILE_TMPDIR/vmlinux-sched" "$o"
+	diff_pair sched "$BATS_FILE_TMPDIR/vmlinux-sched" "$SYMVERS"
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"kernel/sched.o: sched_sleep (.sched.text): shares its section with 1 other function(s)"* ]]
+	[ ! -e "$OUT" ]
 }
