@@ -14,6 +14,26 @@
 #include "diff.h"
 #include "log.h"
 
+/*
+ * An attribute such as __sched or __lockfunc puts functions into one
+ * named section (.sched.text, .spinlock.text) that -ffunction-sections
+ * doesn't split, so no function there can be carried on its own.
+ */
+static int refuse_shared_section(struct diff_ctx *ctx,
+				 const struct section *sec, size_t funcs)
+{
+	const struct symbol *fn = NULL;
+	size_t i;
+
+	for (i = 0; i < sec->nr_syms && !fn; i++)
+		if (sec->syms[i]->type == STT_FUNC &&
+		    sec->syms[i]->status != ST_SAME)
+			fn = sec->syms[i];
+	ERROR("%s: %s (%s): shares its section with %zu other function(s) (__sched, __lockfunc and the like put them there, and -ffunction-sections doesn't split it), so it can't be patched on its own; patch its callers instead",
+	      ctx->display, fn ? fn->name : "?", sec->name, funcs - 1);
+	return KBP_UNSUPPORTED;
+}
+
 int include_section(struct diff_ctx *ctx, struct section *sec)
 {
 	size_t i, funcs = 0;
@@ -31,6 +51,9 @@ int include_section(struct diff_ctx *ctx, struct section *sec)
 			funcs++;
 	if (funcs > 1 && is_text_section(sec) &&
 	    strcmp(sec->name, ".altinstr_replacement")) {
+		if (strcmp(sec->name, ".text") &&
+		    strncmp(sec->name, ".text.", 6))
+			return refuse_shared_section(ctx, sec, funcs);
 		ERROR("%s: %s: holds %zu functions; the object must be built with -ffunction-sections",
 		      ctx->display, sec->name, funcs);
 		return -1;

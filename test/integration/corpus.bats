@@ -473,3 +473,149 @@ setup_file() {
 	# The loader resolves the key through its export.
 	readelf -sW "$ko" | grep -qE 'GLOBAL +DEFAULT +UND __SCK__tp_func_console$'
 }
+
+@test "orc-stack: a trace through the patched hrtimer_nanosleep unwinds by the module's ORC down to the syscall entry" {
+	local ko=$BATS_TEST_TMPDIR/out/livepatch-orc-stack.ko off size
+	corpus_lifecycle orc-stack
+	# Statically: each function of the module starts under a CALL entry
+	# of its own section's ORC data.
+	run "$CORPUS/check-orc" "$ko"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"hrtimer_nanosleep (.text.hrtimer_nanosleep+"*": ok"* ]]
+	# The control: with the entries zeroed, the same check fails.
+	cp "$ko" "$BATS_TEST_TMPDIR/noorc.ko"
+	read -r off size < <(readelf -SW "$ko" | awk '$2 == ".orc_unwind" { print $5, $6 }')
+	[ -n "$size" ]
+	dd if=/dev/zero of="$BATS_TEST_TMPDIR/noorc.ko" bs=1 seek=$((0x$off)) \
+		count=$((0x$size)) conv=notrunc status=none
+	run "$CORPUS/check-orc" "$BATS_TEST_TMPDIR/noorc.ko"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ $output == *"hrtimer_nanosleep (.text.hrtimer_nanosleep+"*"NOT COVERED"* ]]
+}
+
+@test "mcount: each klp_func new_func has its fentry call in __mcount_loc, and ftrace lists it under the module" {
+	local ko=$BATS_TEST_TMPDIR/out/livepatch-version-new-function.ko
+	# In the guest, ftrace knows the module's copy of the function: only
+	# an __mcount_loc entry puts it in available_filter_functions.
+	EXTRA_LOADED='grep -F "version_proc_show [$MOD]" /sys/kernel/tracing/available_filter_functions &&
+		grep -qxF "version_proc_show [$MOD]" /sys/kernel/tracing/available_filter_functions'
+	export EXTRA_LOADED
+	corpus_lifecycle version-new-function
+	run "$CORPUS/check-mcount" "$ko"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"version_proc_show (.text.version_proc_show+"*": in __mcount_loc"* ]]
+	# The control: without __mcount_loc the same check fails.
+	objcopy --remove-section=__mcount_loc --remove-section=.rela__mcount_loc \
+		"$ko" "$BATS_TEST_TMPDIR/nomcount.ko"
+	run "$CORPUS/check-mcount" "$BATS_TEST_TMPDIR/nomcount.ko"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ $output == *"version_proc_show (.text.version_proc_show+"*"NOT in __mcount_loc"* ]]
+}
+
+@test "clone-isra: a function that exists only as a compiler clone is patched under the clone's name and sympos" {
+	local clone addr rank_host
+	# Independently of kbuild-patch: fs_parser.c's fs_param_bad_value is
+	# only a clone in the kernel, at this address and rank by name.
+	clone=$(readelf -sW "$K/vmlinux" | awk '$4 == "FILE" { f = $8 }
+		$4 == "FUNC" && f == "fs_parser.c" && $8 ~ /^fs_param_bad_value\./ { print $8 }')
+	[[ $clone =~ ^fs_param_bad_value\.(isra|constprop|part)\.[0-9]+$ ]]
+	if readelf -sW "$K/vmlinux" | awk '$8 == "fs_param_bad_value"' | grep -q .; then false; fi
+	addr=$(readelf -sW "$K/vmlinux" | awk -v c="$clone" '$4 == "FILE" { f = $8 }
+		$8 == c && f == "fs_parser.c" { print $2 }')
+	rank_host=$(readelf -sW "$K/vmlinux" | awk -v c="$clone" '$8 == c { print $2 }' |
+		sort | awk -v a="$addr" '{ n++ } $1 == a { print n }')
+	[ -n "$rank_host" ]
+	# In the guest: the same rank from /proc/kallsyms, and the livepatch
+	# function directory of exactly that clone and position.
+	EXTRA_LOADED="rank=\$(grep ' $clone\$' /proc/kallsyms | sort | awk '{ n++ } \$1 == \"$addr\" { print n }');
+		echo \"kallsyms rank of $clone: \$rank\"; ls /sys/kernel/livepatch/\$MOD/vmlinux;
+		[ \"\$rank\" = $rank_host ] && [ -d /sys/kernel/livepatch/\$MOD/vmlinux/$clone,\$rank ]"
+	export EXTRA_LOADED
+	corpus_lifecycle clone-isra
+	# The clone is the one function reported changed.
+	run kbp -o "$BATS_TEST_TMPDIR/again" "$CORPUS/clone-isra.patch"
+	[ "$status" -eq 0 ]
+	[[ $output == *"fs/fs_parser.o: changed function: $clone"* ]]
+	[ "$(grep -c 'changed function:' <<<"$output")" -eq 1 ]
+}
+
+# file_funcs FILE: the functions of the STT_FILE block FILE in K/vmlinux.
+file_funcs() {
+	readelf -sW "$K/vmlinux" | awk -v file="$1" '$4 == "FILE" { f = $8 }
+		$4 == "FUNC" && f == file { print $8 }'
+}
+
+# vmlinux_rank NAME FILE: the address rank of FILE's NAME among all NAMEs.
+vmlinux_rank() {
+	local addr
+	addr=$(readelf -sW "$K/vmlinux" | awk -v s="$1" -v file="$2" '
+		$4 == "FILE" { f = $8 } $8 == s && f == file { print $2 }')
+	readelf -sW "$K/vmlinux" | awk -v s="$1" '$8 == s { print $2 }' |
+		sort | awk -v a="$addr" '{ n++ } $1 == a { print n }'
+}
+
+@test "inline-becomes-call: a helper the kernel inlined is a new function of the patch, called from its patched caller" {
+	local ko=$BATS_TEST_TMPDIR/out/livepatch-inline-becomes-call.ko rank
+	# Independently: in the kernel, timer_list.c's print_base() was
+	# inlined (no symbol of its own) into print_cpu(), which was not.
+	file_funcs timer_list.c | grep -qx print_cpu
+	if file_funcs timer_list.c | grep -qx print_base; then false; fi
+	rank=$(vmlinux_rank print_cpu timer_list.c)
+	[ -n "$rank" ]
+	# In the guest, print_cpu at its rank is patched, print_base is not
+	# a patched function (it has nothing to replace).
+	EXTRA_LOADED="ls /sys/kernel/livepatch/\$MOD/vmlinux;
+		[ -d /sys/kernel/livepatch/\$MOD/vmlinux/print_cpu,$rank ] &&
+		[ \"\$(ls /sys/kernel/livepatch/\$MOD/vmlinux | grep -c '^print_base,')\" = 0 ]"
+	export EXTRA_LOADED
+	corpus_lifecycle inline-becomes-call
+	# The module carries print_base as its own code, called directly.
+	readelf -sW "$ko" | awk '$4 == "FUNC" && $7 != "UND"' | grep -q ' print_base$'
+	if readelf -sW "$ko" | grep -q '\.klp\.sym\..*print_base'; then false; fi
+	[ "$(count_relas "$ko" .rela.text.print_cpu ' (print_base|\.text\.print_base) [-+] ')" -ge 1 ]
+	run kbp -o "$BATS_TEST_TMPDIR/again" "$CORPUS/inline-becomes-call.patch"
+	[ "$status" -eq 0 ]
+	[[ $output == *"kernel/time/timer_list.o: new function: print_base"* ]]
+	[[ $output == *"kernel/time/timer_list.o: changed function: print_cpu"* ]]
+	[ "$(grep -cE '(new|changed) function:' <<<"$output")" -eq 2 ]
+}
+
+@test "call-becomes-inline: a function of the kernel inlined into its patched callers is neither carried nor patched" {
+	local ko=$BATS_TEST_TMPDIR/out/livepatch-call-becomes-inline.ko f
+	# Independently: show_vfsmnt_opts() is a function of its own in the
+	# kernel, and so are its two callers.
+	for f in show_vfsmnt_opts show_vfsmnt show_mountinfo; do
+		file_funcs proc_namespace.c | grep -qx "$f"
+	done
+	EXTRA_LOADED="ls /sys/kernel/livepatch/\$MOD/vmlinux;
+		[ -d /sys/kernel/livepatch/\$MOD/vmlinux/show_vfsmnt,$(vmlinux_rank show_vfsmnt proc_namespace.c) ] &&
+		[ -d /sys/kernel/livepatch/\$MOD/vmlinux/show_mountinfo,$(vmlinux_rank show_mountinfo proc_namespace.c) ] &&
+		[ \"\$(ls /sys/kernel/livepatch/\$MOD/vmlinux | grep -c '^show_vfsmnt_opts,')\" = 0 ]"
+	export EXTRA_LOADED
+	corpus_lifecycle call-becomes-inline
+	# Nothing in the module is or refers to the old function.
+	if readelf -sW "$ko" | grep -q 'show_vfsmnt_opts'; then false; fi
+	if readelf -SW "$ko" | grep -q 'show_vfsmnt_opts'; then false; fi
+	run kbp -o "$BATS_TEST_TMPDIR/again" "$CORPUS/call-becomes-inline.patch"
+	[ "$status" -eq 0 ]
+	[[ $output == *"fs/proc_namespace.o: changed function: show_vfsmnt"* ]]
+	[[ $output == *"fs/proc_namespace.o: changed function: show_mountinfo"* ]]
+	[ "$(grep -cE '(new|changed) function:' <<<"$output")" -eq 2 ]
+	if grep -q show_vfsmnt_opts <<<"$output"; then false; fi
+}
+
+@test "FAIL-sched-text: a changed __sched function (in .sched.text with others) is refused as unsupported" {
+	local o=$K/build/kernel/time/hrtimer.o idx funcs
+	# Independently: in the kernel's object, do_nanosleep shares the
+	# .sched.text section with other functions.
+	idx=$(readelf -SW "$o" | sed -n 's/^ *\[ *\([0-9]*\)\] \.sched\.text .*/\1/p')
+	[ -n "$idx" ]
+	funcs=$(readelf -sW "$o" | awk -v i="$idx" '$4 == "FUNC" && $7 == i { print $8 }')
+	grep -qx do_nanosleep <<<"$funcs"
+	[ "$(wc -l <<<"$funcs")" -gt 1 ]
+	corpus_refusal FAIL-sched-text
+}

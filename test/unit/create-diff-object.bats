@@ -15,7 +15,7 @@ setup_file() {
 	cdo_build_tool
 	for p in body newfn string comment data sdata init notrace extref \
 		sympos_b sympos_c neigh clone locals locals_same bug fresh inline cold layout \
-		exit untraceable untraceable_ptr; do
+		exit untraceable untraceable_ptr clonechg sched; do
 		cdo_build_pair "$p"
 	done
 	cdo_cc "$CDO_FIX/sympos_a.c" "$BATS_FILE_TMPDIR/orig"
@@ -774,4 +774,40 @@ pidx_sites() {
 	[ -z "$(cdo_section_size "$OUT" .discard.addressable)" ]
 	[ "$(cdo_relocs "$OUT" .text.sc_user | grep -c '\.klp\.sym\.vmlinux\.__SCT__sc_')" -eq 2 ]
 	if cdo_symbols "$OUT" | grep -q '__SCK__'; then false; fi
+}
+@test "a changed compiler clone (.isra.N) is paired with its twin and patched under its own name and sympos" {
+	local o p c pos alias val size
+	o=$(cdo_orig clonechg)
+	p=$(cdo_patched clonechg)
+	c=$(cdo_symbols "$p" | awk '$3 == "FUNC" && $1 ~ /^clone_weight\.isra\.[0-9]+$/ { print $1 }')
+	[ -n "$c" ]
+	# The same clone in both builds, and only its code differs.
+	cdo_symbols "$o" | awk '$3 == "FUNC"' | grep -q "^$c "
+	[ "$(cdo_changed_bytes "$o" "$p")" = "$c" ]
+	# clone.c has a clone of that name too, earlier in the image.
+	cdo_fake_vmlinux "$BATS_FILE_TMPDIR/vmlinux-clonechg" "$(cdo_orig clone)" "$o"
+	pos=$(cdo_vmlinux_sympos "$BATS_FILE_TMPDIR/vmlinux-clonechg" "$c" clonechg.c)
+	[ "$pos" -eq 2 ]
+	diff_pair clonechg "$BATS_FILE_TMPDIR/vmlinux-clonechg" "$SYMVERS"
+	[ "$status" -eq 0 ]
+	[ "$output" = "kernel/clonechg.o: changed function: $c" ]
+	[ "$(cdo_text_sections "$OUT")" = ".text.$c" ]
+	# The klp_func names the clone and its rank; the alias is the copy.
+	[ "$(wc -l <"$MAN")" -eq 1 ]
+	read -r kind obj name mpos alias _ <"$MAN"
+	[ "$kind $obj $name $mpos" = "func vmlinux $c $pos" ]
+	read -r _ _ _ _ val size < <(cdo_symbol "$p" "$c")
+	[ "$(cdo_symbol "$OUT" "$alias")" = "$alias GLOBAL FUNC .text.$c $val $size" ]
+}
+
+@test "a changed function in a section it shares with others (__sched's .sched.text): exit 2 naming it" {
+	local o
+	o=$(cdo_orig sched)
+	# Both functions really are in the one .sched.text section.
+	[ "$(cdo_symbols "$o" | awk '$3 == "FUNC" && $4 == ".sched.text"' | wc -l)" -eq 2 ]
+	cdo_fake_vmlinux "$BATS_FILE_TMPDIR/vmlinux-sched" "$o"
+	diff_pair sched "$BATS_FILE_TMPDIR/vmlinux-sched" "$SYMVERS"
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"kernel/sched.o: sched_sleep (.sched.text): shares its section with 1 other function(s)"* ]]
+	[ ! -e "$OUT" ]
 }
