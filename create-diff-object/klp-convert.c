@@ -12,6 +12,9 @@
  *   - each .klp.sym.* symbol becomes GLOBAL with st_shndx = SHN_LIVEPATCH;
  *   - each relocation against such a symbol moves from .rela<X> into
  *     .klp.rela.OBJNAME.<X> (SHF_ALLOC | SHF_INFO_LINK | SHF_RELA_LIVEPATCH).
+ *   - create-diff-object's __kbp_new_* aliases, which only link the
+ *     klp_func table, lose their names (they'd shadow the function's own
+ *     name in kallsyms).
  *
  * It owns only that conversion. Symbol and section indices never change
  * (the kernel keeps the module's symbol table as is and the klp relocations
@@ -42,6 +45,8 @@
 #endif
 
 #define KLP_SYM_PREFIX		".klp.sym."
+/* create-diff-object's global alias of each patched function. */
+#define KBP_ALIAS_PREFIX	"__kbp_new_"
 #define KLP_RELA_PREFIX		".klp.rela."
 /* The field widths of the kernel's sscanf(): MODULE_NAME_LEN-1, KSYM_NAME_LEN-1 */
 #define KLP_OBJNAME_MAX		55
@@ -114,7 +119,7 @@ struct kc {
 	size_t nklp, capklp;
 	size_t nnew;		/* new sections among klp[] */
 	size_t shstr_add;	/* bytes the new section names need */
-	size_t nconverted, nmoved;
+	size_t nconverted, nmoved, nunnamed;
 };
 
 static const char *secname(struct kc *kc, size_t idx)
@@ -320,6 +325,19 @@ static int convert_symbols(struct kc *kc)
 			err("%s: symbol %zu: bad name: %s", kc->file, i,
 			    elf_errmsg(-1));
 			return -1;
+		}
+		/*
+		 * The alias only links the klp_func table to the new code.
+		 * Unnamed, it stays out of the module's kallsyms, so stack
+		 * traces and perf name the function itself, not the alias
+		 * that comes first at the same address.
+		 */
+		if (!strncmp(name, KBP_ALIAS_PREFIX, strlen(KBP_ALIAS_PREFIX)) &&
+		    s->st_shndx != SHN_UNDEF) {
+			dbg("%s: symbol %zu %s -> unnamed", kc->file, i, name);
+			s->st_name = 0;
+			kc->nunnamed++;
+			continue;
 		}
 		if (strncmp(name, KLP_SYM_PREFIX, strlen(KLP_SYM_PREFIX))) {
 			if (s->st_shndx == SHN_LIVEPATCH) {
@@ -984,7 +1002,7 @@ static int convert(const char *in, const char *outpath)
 	    split_relocations(&kc) || verify(&kc))
 		goto out;
 
-	changed = kc.nconverted || kc.nmoved;
+	changed = kc.nconverted || kc.nmoved || kc.nunnamed;
 	if (!changed && !stat(outpath, &ost) && ost.st_dev == ist.st_dev &&
 	    ost.st_ino == ist.st_ino)
 		ret = 0;	/* converted already: leave the file alone */

@@ -314,3 +314,27 @@ refuse_name() {
 	[ "$status" -eq 0 ]
 	[[ $output == *usage:* ]]
 }
+
+@test "create-diff-object's __kbp_new_ aliases lose their names, so the function's own name comes first at its address" {
+	cat >alias.c <<-'C'
+	int kbp_fn(int x) { return x * 3; }
+	extern int __kbp_new_vmlinux__kbp_fn__0(int) __attribute__((alias("kbp_fn")));
+	int kbp_other(int x) { return x - 1; }
+	C
+	gcc "${KFLAGS[@]}" -c -o alias.o alias.c
+	ld -r -o alias.ko alias.o "$BATS_FILE_TMPDIR/in.ko"
+	# In the input, the alias is a named global at kbp_fn's address.
+	symbols alias.ko | grep -qE ' FUNC GLOBAL DEFAULT [0-9]+ __kbp_new_vmlinux__kbp_fn__0$'
+	run "$KC" alias.ko out.ko
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# Only that symbol's name changes: same index, value, size, type,
+	# binding and section; every other symbol as it was.
+	diff <(symbols alias.ko | sed -E 's/ __kbp_new_vmlinux__kbp_fn__0$//' |
+		sed -E '/ \.klp\.sym\./ s/ WEAK DEFAULT UND / GLOBAL DEFAULT OS [0xff20] /') \
+		<(symbols out.ko)
+	# Kallsyms takes the first named symbol at an address: kbp_fn.
+	at=$(symbols out.ko | awk '$8 == "kbp_fn" { print $2, $7 }')
+	[ "$(symbols out.ko | awk -v a="$at" '$2 " " $7 == a && $4 == "FUNC" && NF == 8 { print $8; exit }')" = kbp_fn ]
+	[ "$(symbols out.ko | awk -v a="$at" '$2 " " $7 == a && $4 == "FUNC"' | wc -l)" -eq 2 ]
+}
