@@ -163,3 +163,24 @@ count_relas() {
 tree_signature() {
 	find "$1" -printf '%P %s %m %T@ %y\n' | LC_ALL=C sort | sha256sum
 }
+
+# objtool_sites KO: for each text section of KO, "SECTION RET RETPOLINE
+# CALLS" as the code has them (jumps to the return thunk, uses of the
+# indirect-call thunks, direct calls other than to those thunks and to
+# static-call trampolines, which .static_call_sites records) and,
+# after " | ", as .return_sites, .retpoline_sites and .call_sites record
+# them.
+objtool_sites() {
+	local ko=$1 sec ret thunk calls
+	while read -r sec; do
+		ret=$(count_relas "$ko" ".rela$sec" ' __x86_return_thunk ')
+		thunk=$(count_relas "$ko" ".rela$sec" ' __x86_indirect_thunk_')
+		calls=$(objdump -d -j "$sec" "$ko" | grep -cP '\tcall ' || true)
+		calls=$((calls - thunk - $(count_relas "$ko" ".rela$sec" ' __SCT__')))
+		printf '%s %s %s %s | %s %s %s\n' "$sec" "$ret" "$thunk" "$calls" \
+			"$(count_relas "$ko" .rela.return_sites " \\$sec \\+")" \
+			"$(count_relas "$ko" .rela.retpoline_sites " \\$sec \\+")" \
+			"$(count_relas "$ko" .rela.call_sites " \\$sec \\+")"
+	done < <(readelf -SW "$ko" | sed -nE 's/^ *\[ *[0-9]+\] //p' |
+		awk '$1 ~ /^\.(text|init\.text|exit\.text)/ && $0 ~ / AX / { print $1 }')
+}

@@ -151,7 +151,7 @@ setup_file() {
 	[[ $output == *KBP-LATE-OK* ]]
 }
 
-@test "combined: one module from all corpus patches, all live, all reverted" {
+@test "combined: one module from all corpus patches, objtool's sites for all its code, all live, all reverted" {
 	local out=$BATS_TEST_TMPDIR/out p name patches=() tests=() names=()
 	local -a extra=()
 	for p in "$CORPUS"/*.patch; do
@@ -166,6 +166,14 @@ setup_file() {
 	run kbp -o "$out" -n livepatch-combined "${patches[@]}"
 	echo "$output"
 	[ "$status" -eq 0 ]
+	# objtool ran on the linked module (IBT defers it there): every
+	# return, indirect call and direct call of the new code is in
+	# .return_sites, .retpoline_sites and .call_sites.
+	objtool_sites "$out/livepatch-combined.ko" >"$BATS_TEST_TMPDIR/sites"
+	cat "$BATS_TEST_TMPDIR/sites"
+	awk '$2 " " $3 " " $4 != $6 " " $7 " " $8 { print "mismatch:", $0; bad = 1 }
+		{ r += $2; t += $3; c += $4 } END { exit bad || !r || !t || !c }' \
+		"$BATS_TEST_TMPDIR/sites"
 	guest_lifecycle "$BATS_TEST_TMPDIR/guest.sh" "$out/livepatch-combined.ko" \
 		"${tests[@]}"
 	run vm_run "$BATS_TEST_TMPDIR/guest.sh" --module "$out/livepatch-combined.ko" \
