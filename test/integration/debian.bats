@@ -86,3 +86,33 @@ debian_lifecycle() {
 	[ "$status" -eq 1 ]
 	[[ $output == *"not a Debian kernel release"* ]]
 }
+
+@test "debian: the original objects' functions are the stock kernel's bytes (Debian's own flags); the patched ones aren't" {
+	local vmlinux=$BATS_TEST_TMPDIR/vmlinux out w1 w2 addr cstart cmp=$CORPUS/compare-function-bytes
+	"$K/source/scripts/extract-vmlinux" "$VMLINUZ" >"$vmlinux"
+	out=$(kbp_debian -o "$BATS_TEST_TMPDIR/out" --keep "$CORPUS/meminfo.patch" 2>&1)
+	w1=$(sed -n 's/.*work directory kept: //p' <<<"$out")
+	out=$(kbp_debian -o "$BATS_TEST_TMPDIR/out" --keep "$CORPUS/consoles-sympos.patch" 2>&1)
+	w2=$(sed -n 's/.*work directory kept: //p' <<<"$out")
+	[ -d "$w1" ] && [ -d "$w2" ]
+	# The stock kernel's addresses, from its own kallsyms (nokaslr).
+	addr=$(awk '$3 == "meminfo_proc_show" { print $1 }' "$KALLSYMS")
+	cstart=$(sort "$KALLSYMS" | awk '$2 ~ /^[tT]$/ && $3 !~ /^__pfx_/ {
+		if ($3 == "show_console_dev") near = 3
+		else if (near-- > 0 && $3 == "c_start") print $1 }')
+	[ -n "$addr" ] && [ -n "$cstart" ]
+	run "$cmp" "$w1/orig/fs/proc/meminfo.o" "$vmlinux" meminfo_proc_show --at "$addr"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run "$cmp" "$w2/orig/fs/proc/consoles.o" "$vmlinux" c_start --at "$cstart"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# The control: the patched functions are not the stock kernel's.
+	run "$cmp" "$w1/patched/fs/proc/meminfo.o" "$vmlinux" meminfo_proc_show --at "$addr"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	run "$cmp" "$w2/patched/fs/proc/consoles.o" "$vmlinux" c_start --at "$cstart"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	rm -rf "$w1" "$w2"
+}
