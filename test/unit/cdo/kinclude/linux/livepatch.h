@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* A stand-in for <linux/livepatch.h> (unit tests; see compiler.h). */
+#ifndef _KBP_FAKE_LIVEPATCH_H
+#define _KBP_FAKE_LIVEPATCH_H
+#include <linux/compiler.h>
+
+struct klp_object {
+	const char *name;
+};
+
+void *klp_shadow_get(void *obj, unsigned long id);
+void klp_shadow_free_all(unsigned long id, void (*dtor)(void *, void *));
+#endif
