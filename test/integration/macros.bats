@@ -159,3 +159,44 @@ livepatch: '$m': completing unpatching transition
 kbp-cb: post_unpatch file=utsname_sysctl obj=vmlinux
 EOF
 }
+
+@test "shadow variables: a patched fork path attaches one per new task, /proc reads it back, the post-unpatch callback frees them all" {
+	local ko m=livepatch_shadow
+	macros_build shadow
+	ko=$BATS_TEST_TMPDIR/out/livepatch-shadow.ko
+	cat >"$BATS_TEST_TMPDIR/guest.sh" <<EOF
+#!/bin/sh
+$GUEST_HELPERS
+M=$m
+# /proc/self/status of a new process (cat): its KbpShadow line holds its
+# own pid.
+shadow_ok() {
+	cat /proc/self/status | awk '/^Pid:/ { p = \$2 } /^KbpShadow:/ { s = \$2 }
+		END { exit !(p != "" && p == s) }'
+}
+shadow_ok && fail "a shadow line before the load"
+dmesg -c >/dev/null
+insmod /modules/livepatch-shadow.ko || fail "insmod failed"
+wait_transition \$M
+shadow_ok || fail "no shadow variable read back in a task forked after the load"
+# Attached at fork: this shell was forked before the load.
+grep KbpShadow /proc/\$\$/status && fail "a task forked before the load has a shadow variable"
+sleep 1000 &
+bg=\$!
+grep -q "^KbpShadow:	\$bg\\\$" /proc/\$bg/status || fail "the background task has no shadow variable"
+echo 0 >/sys/kernel/livepatch/\$M/enabled
+wait_transition \$M
+step disable
+shadow_ok && fail "a shadow line after the disable"
+unload \$M
+kill \$bg
+echo KBP-MACROS-OK
+EOF
+	run vm_run "$BATS_TEST_TMPDIR/guest.sh" --module "$ko"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *KBP-MACROS-OK* ]]
+	# The callback saw the live tasks' variables (the background sleep at
+	# least) and none was left after klp_shadow_free_all().
+	log disable | grep -E '^kbp-shadow: [1-9][0-9]* attached, 0 after klp_shadow_free_all$'
+}
