@@ -200,3 +200,104 @@ EOF
 	# least) and none was left after klp_shadow_free_all().
 	log disable | grep -E '^kbp-shadow: [1-9][0-9]* attached, 0 after klp_shadow_free_all$'
 }
+
+# state_patch VERSION: macros/state.patch.in with the version filled in.
+state_patch() {
+	sed "s/@VERSION@/$1/g" "$MACROS/state.patch.in" >"$BATS_TEST_TMPDIR/state-v$1.patch"
+	echo "$BATS_TEST_TMPDIR/state-v$1.patch"
+}
+
+@test "KBP_STATE: a replacing patch with a lower state version, or without the state, is refused at load; a higher one replaces" {
+	local v out=$BATS_TEST_TMPDIR/out
+	for v in 1 2 3; do
+		macros_build "state-v$v" "$(state_patch "$v")"
+	done
+	# A replacing patch that doesn't declare the state at all.
+	macros_build callbacks
+	{
+		echo '#!/bin/sh'
+		echo "$GUEST_HELPERS"
+		cat <<'EOF'
+LP=/sys/kernel/livepatch
+dmesg -c >/dev/null
+insmod /modules/livepatch-state-v2.ko || fail "insmod v2 failed"
+wait_transition livepatch_state_v2
+step v2
+insmod /modules/livepatch-state-v1.ko && fail "v1 (lower state version) loaded"
+[ -d $LP/livepatch_state_v1 ] && fail "v1 is in sysfs"
+step v1
+insmod /modules/livepatch-callbacks.ko && fail "a replacing patch without the state loaded"
+[ -d $LP/livepatch_callbacks ] && fail "the patch without the state is in sysfs"
+step nostate
+[ "$(cat $LP/livepatch_state_v2/enabled)" = 1 ] || fail "v2 is no longer enabled"
+insmod /modules/livepatch-state-v3.ko || fail "insmod v3 failed"
+wait_transition livepatch_state_v3
+n=0
+while [ -d $LP/livepatch_state_v2 ]; do
+	n=$((n + 1))
+	[ $n -le 100 ] || fail "v2 was not replaced"
+	sleep 0.1
+done
+[ "$(cat $LP/livepatch_state_v3/enabled)" = 1 ] || fail "v3 is not enabled"
+step v3
+unload livepatch_state_v2
+echo 0 >$LP/livepatch_state_v3/enabled
+wait_transition livepatch_state_v3
+unload livepatch_state_v3
+echo KBP-MACROS-OK
+EOF
+	} >"$BATS_TEST_TMPDIR/guest.sh"
+	run vm_run "$BATS_TEST_TMPDIR/guest.sh" --module "$out/livepatch-state-v1.ko" \
+		--module "$out/livepatch-state-v2.ko" --module "$out/livepatch-state-v3.ko" \
+		--module "$out/livepatch-callbacks.ko"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *KBP-MACROS-OK* ]]
+	log v2 | grep -qx 'kbp-state: version 2 live'
+	# kernel/livepatch/core.c, klp_enable_patch()
+	log v1 | grep -qF 'livepatch: Livepatch patch (livepatch_state_v1) is not compatible with the already installed livepatches.'
+	log nostate | grep -qF 'livepatch: Livepatch patch (livepatch_callbacks) is not compatible with the already installed livepatches.'
+	if log nostate | grep -q 'kbp-cb:'; then false; fi
+	log v3 | grep -qx 'kbp-state: version 3 live'
+}
+
+@test "KBP_IGNORE_FUNCTION/SECTION: a patch whose only changes are ignored exits 3; with another change, the ignored code is not in the module" {
+	local out=$BATS_TEST_TMPDIR/out ko
+	# ignore.patch changes proc_pid_personality and proc_pid_limits
+	# (their strings), and ignores both.
+	grep -q '^+.*KBP_IGNORE_FUNCTION(proc_pid_personality)' "$MACROS/ignore.patch"
+	grep -q '^+.*KBP_IGNORE_SECTION(".text.proc_pid_limits")' "$MACROS/ignore.patch"
+	run kbp -o "$out" "$MACROS/ignore.patch"
+	echo "$output"
+	[ "$status" -eq 3 ]
+	# Seen as changed, and ignored.
+	[[ $output == *"changes ignored (KBP_IGNORE_FUNCTION): proc_pid_personality"* ]]
+	[[ $output == *"changes ignored (KBP_IGNORE_SECTION): .text.proc_pid_limits"* ]]
+	[ -z "$(ls -A "$out" 2>/dev/null)" ]
+
+	# With a real change to proc_oom_score on top.
+	run kbp -o "$out" -n livepatch-ignore "$MACROS/ignore.patch" "$MACROS/ignore-oom.patch"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	ko=$out/livepatch-ignore.ko
+	readelf -sW "$ko" | awk '$4 == "FUNC" && $7 != "UND" { print $8 }' | grep -qx proc_oom_score
+	if readelf -sW "$ko" | awk '$7 != "UND" { print $8 }' |
+		grep -E '^proc_pid_(personality|limits)$'; then false; fi
+	if readelf -SW "$ko" | grep -E 'proc_pid_(personality|limits)'; then false; fi
+	if grep -a -e 'Limit (ignored)' -e '%08X' "$ko"; then false; fi
+	cat >"$BATS_TEST_TMPDIR/guest.sh" <<'EOF'
+#!/bin/sh
+insmod /modules/livepatch-ignore.ko || exit 1
+ls /sys/kernel/livepatch/livepatch_ignore/vmlinux/ | grep -v '^[a-z_]*$' | sed 's/^/KBP-FUNC /'
+head -1 /proc/self/limits | sed 's/^/KBP-LIMITS /'
+EOF
+	run vm_run "$BATS_TEST_TMPDIR/guest.sh" --module "$ko"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# Only proc_oom_score (at whatever sympos) is patched.
+	sed -n 's/^KBP-FUNC //p' <<<"$output" | tr -d '\r' >"$BATS_TEST_TMPDIR/funcs"
+	cat "$BATS_TEST_TMPDIR/funcs"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/funcs")" -eq 1 ]
+	grep -qE '^proc_oom_score,[0-9]+$' "$BATS_TEST_TMPDIR/funcs"
+	sed -n 's/^KBP-LIMITS //p' <<<"$output" | grep -q '^Limit  '
+}
