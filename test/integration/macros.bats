@@ -301,3 +301,26 @@ EOF
 	grep -qE '^proc_oom_score,[0-9]+$' "$BATS_TEST_TMPDIR/funcs"
 	sed -n 's/^KBP-LIMITS //p' <<<"$output" | grep -q '^Limit  '
 }
+
+@test "kbuild-patch.h is on the include path of the patched objects only, the installed tool uses its own copy, and kpatch-macros.h is the same header" {
+	local prefix=$BATS_TEST_TMPDIR/prefix out=$BATS_TEST_TMPDIR/out work
+	make -s -C "$REPO" install PREFIX="$prefix" >/dev/null
+	[ -f "$prefix/share/kbuild-patch/kmod/kbuild-patch.h" ]
+	[ -f "$prefix/share/kbuild-patch/kmod/kpatch-macros.h" ]
+	# A kpatch-build style patch: the state patch including kpatch-macros.h.
+	sed -e 's/@VERSION@/4/g' -e 's/#include "kbuild-patch.h"/#include "kpatch-macros.h"/' \
+		"$MACROS/state.patch.in" >"$BATS_TEST_TMPDIR/kpatch-style.patch"
+	grep -q '^+#include "kpatch-macros.h"$' "$BATS_TEST_TMPDIR/kpatch-style.patch"
+	cd "$BATS_TEST_TMPDIR"
+	run env PATH="$prefix/bin:$PATH" kbuild-patch -s "$K/source" -c "$K/config" \
+		-v "$K/vmlinux" -o "$out" --keep "$BATS_TEST_TMPDIR/kpatch-style.patch"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"post_patch callback: kbp_state_post_patch"* ]]
+	work=$(sed -n 's/^kbuild-patch: work directory kept: //p' <<<"$output")
+	[ -d "$work" ]
+	# kbuild's own record of the compile commands.
+	grep -qF -- "-I$prefix/share/kbuild-patch/kmod" "$work/patched/kernel/exit.o.cmd"
+	if grep -F -- "kbuild-patch/kmod" "$work/orig/kernel/exit.o.cmd"; then false; fi
+	rm -rf "$work"
+}
