@@ -14,7 +14,9 @@
  * functions, carried like any other; each gets a global alias, and the
  * manifest a "callback" line naming it, its kind and this object.
  * States become "state" lines. The .kbp.* sections themselves are never
- * carried (nothing included refers to them).
+ * carried (nothing included refers to them). The header's functions
+ * that the module template defines (kbp_get_state) are linked in the
+ * module, not looked up in the running kernel.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -287,10 +289,20 @@ static int read_callbacks(struct diff_ctx *ctx, const struct section *sec)
 	return 0;
 }
 
+/* Defined by the module template (kmod/livepatch-main.c). */
+static const char * const template_globals[] = { "kbp_get_state" };
+
 int kbp_macros_apply(struct diff_ctx *ctx)
 {
 	size_t i;
 	int ret = 0;
+
+	/* Linked in the patch module, as new globals of the patch are. */
+	for (i = 0; i < sizeof(template_globals) / sizeof(template_globals[0]);
+	     i++)
+		if (strmap_add(&ctx->new_globals, template_globals[i],
+			       (void *)template_globals[i]))
+			return -1;
 
 	for (i = 1; i < ctx->patched->nr_secs && !ret; i++) {
 		const struct section *sec = &ctx->patched->secs[i];

@@ -93,6 +93,16 @@ struct kbp_state_desc {
 	__section(".kbp.state") __used __aligned(8) = { (id), (version) }
 
 /*
+ * KBP_GET_STATE(id) - this patch's struct klp_state of id (declared with
+ * KBP_STATE), or NULL: klp_get_state() for the patch module's own
+ * klp_patch, which patched code can't name. Its .data is the patch's to
+ * set, e.g. in a pre-patch callback from klp_get_prev_state(id)->data,
+ * as Documentation/livepatch/system-state.rst shows.
+ */
+struct klp_state *kbp_get_state(unsigned long id);
+#define KBP_GET_STATE(id) kbp_get_state(id)
+
+/*
  * KBP_IGNORE_FUNCTION(fn) - the diff ignores the function fn of this
  * file (with its .cold part and compiler clones): it is neither reported
  * changed nor carried, and patched code that calls it calls the running

@@ -207,7 +207,7 @@ state_patch() {
 	echo "$BATS_TEST_TMPDIR/state-v$1.patch"
 }
 
-@test "KBP_STATE: a replacing patch with a lower state version, or without the state, is refused at load; a higher one replaces" {
+@test "KBP_STATE: a replacing patch with a lower state version, or without the state, is refused at load; a higher one replaces and takes the state over" {
 	local v out=$BATS_TEST_TMPDIR/out
 	for v in 1 2 3; do
 		macros_build "state-v$v" "$(state_patch "$v")"
@@ -253,12 +253,14 @@ EOF
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ $output == *KBP-MACROS-OK* ]]
-	log v2 | grep -qx 'kbp-state: version 2 live'
+	# KBP_GET_STATE() finds the patch's own state.
+	log v2 | grep -qx 'kbp-state: version 2 live, data: created by version 2'
 	# kernel/livepatch/core.c, klp_enable_patch()
 	log v1 | grep -qF 'livepatch: Livepatch patch (livepatch_state_v1) is not compatible with the already installed livepatches.'
 	log nostate | grep -qF 'livepatch: Livepatch patch (livepatch_callbacks) is not compatible with the already installed livepatches.'
 	if log nostate | grep -q 'kbp-cb:'; then false; fi
-	log v3 | grep -qx 'kbp-state: version 3 live'
+	# v3 took the state's data over from v2 (klp_get_prev_state()).
+	log v3 | grep -qx 'kbp-state: version 3 live, data: created by version 2'
 }
 
 @test "KBP_IGNORE_FUNCTION/SECTION: a patch whose only changes are ignored exits 3; with another change, the ignored code is not in the module" {

@@ -878,6 +878,8 @@ marker_callbacks() {
 		done <<<"$want"
 		# The markers themselves stay out.
 		if cdo_section_names "$OUT" | grep '^\.kbp\.'; then false; fi
+		# KBP_GET_STATE calls the module template's kbp_get_state.
+		plain_ref "$p" mac_post_patch kbp_get_state
 	done
 }
 

@@ -3,8 +3,9 @@
  * macros: the markers of kmod/kbuild-patch.h. The patched version changes
  * mac_changed, mac_ignored and mac_sec_ignored, ignores the last two
  * (KBP_IGNORE_FUNCTION, KBP_IGNORE_SECTION), declares two states, a
- * callback of each kind (one through kpatch-build's name) and calls a
- * static call whose key lives in a module through KBP_STATIC_CALL.
+ * callback of each kind (one through kpatch-build's name; one reads a
+ * state with KBP_GET_STATE) and calls a static call whose key lives in a
+ * module through KBP_STATIC_CALL.
  */
 #include <linux/static_call.h>
 

@@ -42,7 +42,9 @@ KBP_PRE_PATCH_CALLBACK(mac_pre_patch);
 
 static void mac_post_patch(struct klp_object *obj)
 {
-	KBP_PRINTK("post_patch %s\n", obj->name);
+	struct klp_state *state = KBP_GET_STATE(42);
+
+	KBP_PRINTK("post_patch %s %u\n", obj->name, state->version);
 }
 KBP_POST_PATCH_CALLBACK(mac_post_patch);
 

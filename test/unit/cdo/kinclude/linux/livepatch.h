@@ -8,6 +8,12 @@ struct klp_object {
 	const char *name;
 };
 
+struct klp_state {
+	unsigned long id;
+	unsigned int version;
+	void *data;
+};
+
 void *klp_shadow_get(void *obj, unsigned long id);
 void klp_shadow_free_all(unsigned long id, void (*dtor)(void *, void *));
 #endif
