@@ -63,7 +63,7 @@ callback_log() {
 	log "$1" | grep -E "^kbp-|(starting|completing) (un)?patching transition|pre-patch callback failed|failed to enable" || true
 }
 
-@test "callbacks: pre/post-patch and pre/post-unpatch run in the kernel's order, per object, and a late module gets its own" {
+@test "callbacks: pre/post-patch and pre/post-unpatch run in the kernel's order, per object (two files of vmlinux, a module), and a late module gets its own" {
 	local ko m=livepatch_callbacks
 	macros_build callbacks
 	ko=$BATS_TEST_TMPDIR/out/livepatch-callbacks.ko
@@ -107,10 +107,14 @@ EOF
 	[ "$status" -eq 0 ]
 	[[ $output == *KBP-MACROS-OK* ]]
 
+	# vmlinux has callbacks in two files: fs/exec.c links before
+	# kernel/utsname_sysctl.c, so its pre-/post-patch callbacks run
+	# first and its pre-/post-unpatch ones last (kbuild-patch.h).
 	# The failing pre-patch callback aborts the load: no post-patch, no
 	# transition. (busybox insmod retries with init_module after
 	# finit_module fails: the same again.)
-	diff <(callback_log refused | head -4) - <<EOF
+	diff <(callback_log refused | head -5) - <<EOF
+kbp-cb: pre_patch file=exec obj=vmlinux
 kbp-cb: pre_patch file=utsname_sysctl obj=vmlinux
 kbp-cb: pre_patch refuses
 livepatch: pre-patch callback failed for object 'vmlinux'
@@ -118,9 +122,11 @@ livepatch: failed to enable patch '$m'
 EOF
 	if callback_log refused | grep -E 'post_patch|starting patching'; then false; fi
 	diff <(callback_log enable) - <<EOF
+kbp-cb: pre_patch file=exec obj=vmlinux
 kbp-cb: pre_patch file=utsname_sysctl obj=vmlinux
 livepatch: '$m': starting patching transition
 livepatch: '$m': completing patching transition
+kbp-cb: post_patch file=exec obj=vmlinux
 kbp-cb: post_patch file=utsname_sysctl obj=vmlinux
 EOF
 	# The module loaded later: its callbacks only, before its init.
@@ -131,18 +137,22 @@ EOF
 	log module-coming | grep -qF "livepatch: applying patch '$m' to loading module 'binfmt_misc'"
 	diff <(callback_log disable) - <<EOF
 kbp-cb: pre_unpatch file=utsname_sysctl obj=vmlinux
+kbp-cb: pre_unpatch file=exec obj=vmlinux
 kbp-cb: pre_unpatch file=binfmt_misc obj=binfmt_misc
 livepatch: '$m': starting unpatching transition
 livepatch: '$m': completing unpatching transition
 kbp-cb: post_unpatch file=utsname_sysctl obj=vmlinux
+kbp-cb: post_unpatch file=exec obj=vmlinux
 kbp-cb: post_unpatch file=binfmt_misc obj=binfmt_misc
 EOF
 	[ -z "$(callback_log unload)" ]
 	diff <(callback_log enable-with-module) - <<EOF
+kbp-cb: pre_patch file=exec obj=vmlinux
 kbp-cb: pre_patch file=utsname_sysctl obj=vmlinux
 kbp-cb: pre_patch file=binfmt_misc obj=binfmt_misc
 livepatch: '$m': starting patching transition
 livepatch: '$m': completing patching transition
+kbp-cb: post_patch file=exec obj=vmlinux
 kbp-cb: post_patch file=utsname_sysctl obj=vmlinux
 kbp-cb: post_patch file=binfmt_misc obj=binfmt_misc
 EOF
@@ -154,9 +164,11 @@ EOF
 	log module-going | grep -qF "livepatch: reverting patch '$m' on unloading module 'binfmt_misc'"
 	diff <(callback_log disable-without-module) - <<EOF
 kbp-cb: pre_unpatch file=utsname_sysctl obj=vmlinux
+kbp-cb: pre_unpatch file=exec obj=vmlinux
 livepatch: '$m': starting unpatching transition
 livepatch: '$m': completing unpatching transition
 kbp-cb: post_unpatch file=utsname_sysctl obj=vmlinux
+kbp-cb: post_unpatch file=exec obj=vmlinux
 EOF
 }
 
