@@ -20,7 +20,9 @@ static struct klp_patch kbp_patch = {
 	.replace = KBP_REPLACE,
 };
 
-/* KBP_GET_STATE() of kbuild-patch.h: the diff objects call this. */
+/* KBP_GET_STATE() of kbuild-patch.h (declared there): the diff objects
+ * call this. */
+struct klp_state *kbp_get_state(unsigned long id);
 struct klp_state *kbp_get_state(unsigned long id)
 {
 	return klp_get_state(&kbp_patch, id);
