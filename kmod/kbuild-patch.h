@@ -171,4 +171,10 @@ typedef struct klp_object patch_object;
 #define KPATCH_STATIC_CALL(name)	KBP_STATIC_CALL(name)
 #define KPATCH_PRINTK(fmt, ...)		KBP_PRINTK(fmt, ##__VA_ARGS__)
 
+/* kpatch-build markers without an equivalent here: a clear build error. */
+#define KPATCH_IGNORE_STATIC(name)					\
+	static_assert(0, "KPATCH_IGNORE_STATIC is not supported by kbuild-patch: static locals are paired by the function that uses them")
+#define KPATCH_FORCE_UNSAFE(fn)						\
+	static_assert(0, "KPATCH_FORCE_UNSAFE is not supported by kbuild-patch: patch its callers instead")
+
 #endif /* _KBUILD_PATCH_H */
