@@ -822,7 +822,7 @@ macros_setup() {
 	VM_MAC=$BATS_FILE_TMPDIR/vmlinux-macros
 	SV_MAC=$BATS_FILE_TMPDIR/symvers-macros
 	if [ ! -e "$VM_MAC" ]; then
-		for n in macros ignonly printk; do
+		for n in macros ignonly printk statedup; do
 			for v in orig patched; do
 				mkdir -p "$BATS_FILE_TMPDIR/$v"
 				cp "$CDO_FIX/$n.$v.c" "$BATS_FILE_TMPDIR/$v/$n.c"
@@ -832,7 +832,7 @@ macros_setup() {
 			done
 		done
 		cdo_fake_vmlinux "$VM_MAC" "$(cdo_orig macros)" "$(cdo_orig ignonly)" \
-			"$(cdo_orig printk)"
+			"$(cdo_orig printk)" "$(cdo_orig statedup)"
 		# The static call's key belongs to module mymod.
 		cdo_symvers "$SV_MAC" vprintk _printk klp_shadow_free_all \
 			__SCK__mod_sc:mymod
@@ -903,6 +903,13 @@ marker_callbacks() {
 	diff_pair macros "$VM_MAC" "$SV_MAC"
 	[ "$status" -eq 0 ]
 	diff <(grep '^state' "$MAN" | sort) <(echo "$want")
+
+	# One id at two versions in one object: an error naming both.
+	rm -f "$OUT"
+	diff_pair statedup "$VM_MAC" "$SV_MAC"
+	[ "$status" -eq 1 ]
+	grep -qE 'kernel/statedup.o: KBP_STATE\(5, \.\.\.\): declared with versions (1 and 2|2 and 1)$' <<<"$stderr"
+	[ ! -e "$OUT" ]
 }
 
 @test "kbuild-patch.h KBP_IGNORE_FUNCTION/SECTION: ignored changes are not reported nor carried; callers use the kernel's copy" {
