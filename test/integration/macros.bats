@@ -338,3 +338,12 @@ EOF
 	if grep -F -- "kbuild-patch/kmod" "$work/orig/kernel/exit.o.cmd"; then false; fi
 	rm -rf "$work"
 }
+
+@test "KBP_STATE: two files declaring one state at different versions are refused at build time (exit 1), naming the versions" {
+	local out=$BATS_TEST_TMPDIR/out
+	run kbp -o "$out" -n livepatch-state-conflict "$(state_patch 2)" "$MACROS/state-conflict.patch"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ $output == *"KBP_STATE: the patched files declare the same state id with different versions: $((0x6b627374)) 2 $((0x6b627374)) 3"* ]]
+	[ -z "$(ls -A "$out" 2>/dev/null)" ]
+}
