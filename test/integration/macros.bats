@@ -67,6 +67,12 @@ callback_log() {
 	local ko m=livepatch_callbacks
 	macros_build callbacks
 	ko=$BATS_TEST_TMPDIR/out/livepatch-callbacks.ko
+	# The kernel calls the callbacks through klp_callbacks' pointers: the
+	# functions they point to need ENDBR (IBT, which TCG doesn't check).
+	run "$CORPUS/check-endbr" "$ko"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c 'address taken, endbr64$' <<<"$output")" -ge 8 ]
 	cat >"$BATS_TEST_TMPDIR/guest.sh" <<EOF
 #!/bin/sh
 $GUEST_HELPERS
