@@ -27,6 +27,7 @@ install: tools
 	install -m 755 $(SCRIPTS) $(DESTDIR)$(BINDIR)
 	install -m 755 $(TOOLS) $(DESTDIR)$(LIBEXECDIR)
 	install -m 644 kmod/livepatch-main.c kmod/Kbuild.in \
+		kmod/kbuild-patch.h kmod/kpatch-macros.h \
 		$(DESTDIR)$(SHAREDIR)/kmod
 	install -m 644 kmod/probe/special-sizes.c $(DESTDIR)$(SHAREDIR)/kmod/probe
 	install -m 644 scripts/distro/*.bash $(DESTDIR)$(SHAREDIR)/distro

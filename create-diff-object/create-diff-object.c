@@ -93,7 +93,9 @@ static int run(struct diff_ctx *ctx, const char *out, const char *manifest)
 
 	if (correlate(ctx) || detect_changes(ctx))
 		return KBP_EXIT_ERROR;
-	ret = include_changes(ctx);
+	ret = kbp_macros_apply(ctx);
+	if (!ret)
+		ret = include_changes(ctx);
 	if (ret == KBP_UNSUPPORTED)
 		return KBP_EXIT_UNSUPPORTED;
 	if (ret)
@@ -180,6 +182,7 @@ int main(int argc, char **argv)
 	ret = run(&ctx, argv[optind + 2], manifest);
 out:
 	special_sections_free(&ctx);
+	kbp_macros_free(&ctx);
 	ibt_free_sealed(&ctx);
 	strmap_free(&ctx.new_globals);
 	free(ctx.new_globals_buf);

@@ -27,6 +27,12 @@ struct special_sizes {
 	size_t size;
 };
 
+/* A global alias that output.c gives a carried function. */
+struct kbp_alias {
+	struct symbol *sym;
+	char *name;
+};
+
 struct diff_ctx {
 	struct kbp_elf *orig;
 	struct kbp_elf *patched;
@@ -51,6 +57,12 @@ struct diff_ctx {
 
 	size_t nr_changed;
 	size_t nr_new;
+
+	/* kbp-macros.c: global aliases (callbacks) and manifest lines. */
+	struct kbp_alias *aliases;
+	size_t nr_aliases;
+	char **macro_lines;
+	size_t nr_macro_lines;
 };
 
 /* correlate.c */
@@ -75,6 +87,10 @@ int special_sections_include(struct diff_ctx *ctx, bool *changed);
 int special_keep_group(struct diff_ctx *ctx, struct section *sec, size_t g);
 bool is_special_section(const struct section *sec);
 void special_sections_free(struct diff_ctx *ctx);
+
+/* kbp-macros.c: the markers of kmod/kbuild-patch.h */
+int kbp_macros_apply(struct diff_ctx *ctx);
+void kbp_macros_free(struct diff_ctx *ctx);
 
 /* ibt.c */
 int ibt_load_sealed(struct diff_ctx *ctx, const char *vmlinux_o);

@@ -50,6 +50,7 @@ struct section {
 
 	struct section *twin;
 	bool include;
+	bool ignore;	/* KBP_IGNORE_SECTION: never carried */
 };
 
 struct symbol {

@@ -38,7 +38,7 @@ int include_section(struct diff_ctx *ctx, struct section *sec)
 {
 	size_t i, funcs = 0;
 
-	if (sec->include)
+	if (sec->include || sec->ignore)
 		return 0;
 	if (is_init_section(sec)) {
 		ERROR("%s: %s: the patched code refers to __init/__exit code, which is gone after boot",

@@ -581,6 +581,30 @@ static int add_patched_functions(struct writer *w)
 	return 0;
 }
 
+/* The aliases and manifest lines of kbp-macros.c (callbacks, states). */
+static int add_macro_aliases(struct writer *w)
+{
+	struct diff_ctx *ctx = w->ctx;
+	size_t i;
+
+	for (i = 0; i < ctx->nr_aliases; i++) {
+		const struct symbol *sym = ctx->aliases[i].sym;
+
+		if (!sym->include || !w->sec_map[sym->sec->index]) {
+			ERROR("%s: %s: the callback function was not carried",
+			      ctx->display, sym->name);
+			return -1;
+		}
+		if (add_sym(w, ctx->aliases[i].name, STB_GLOBAL, STT_FUNC,
+			    w->sec_map[sym->sec->index], sym->sym.st_value,
+			    sym->sym.st_size) < 0)
+			return -1;
+	}
+	for (i = 0; w->manifest && i < ctx->nr_macro_lines; i++)
+		fprintf(w->manifest, "%s\n", ctx->macro_lines[i]);
+	return 0;
+}
+
 static int write_manifest_extras(struct writer *w)
 {
 	struct diff_ctx *ctx = w->ctx;
@@ -844,7 +868,7 @@ int write_output(struct diff_ctx *ctx, const char *path, const char *manifest)
 			goto out_ret;
 	}
 	if (add_static_call_keys(&w) || add_patched_functions(&w) ||
-	    write_manifest_extras(&w))
+	    add_macro_aliases(&w) || write_manifest_extras(&w))
 		goto out;
 	ret = write_elf(&w, path);
 	goto out_ret;

@@ -89,7 +89,8 @@ int special_sections_init(struct diff_ctx *ctx)
 		struct section *sec = &ctx->patched->secs[i];
 		size_t es;
 
-		if (!is_special_section(sec) || !sec->size || !sec->rela)
+		if (!is_special_section(sec) || !sec->size || !sec->rela ||
+		    sec->ignore)
 			continue;
 		es = entry_size(ctx, sec);
 		if (!es) {

@@ -811,3 +811,164 @@ pidx_sites() {
 	[[ $stderr == *"kernel/sched.o: sched_sleep (.sched.text): shares its section with 1 other function(s)"* ]]
 	[ ! -e "$OUT" ]
 }
+
+# kbuild-patch.h (kmod/): the fixtures include the real header, on top of
+# stand-ins for the kernel headers it needs (cdo/kinclude).
+
+# macros_setup: builds the pairs that include kbuild-patch.h, a fake
+# vmlinux of their originals and a Module.symvers; sets VM_MAC, SV_MAC.
+macros_setup() {
+	local n v
+	VM_MAC=$BATS_FILE_TMPDIR/vmlinux-macros
+	SV_MAC=$BATS_FILE_TMPDIR/symvers-macros
+	if [ ! -e "$VM_MAC" ]; then
+		for n in macros ignonly printk statedup; do
+			for v in orig patched; do
+				mkdir -p "$BATS_FILE_TMPDIR/$v"
+				cp "$CDO_FIX/$n.$v.c" "$BATS_FILE_TMPDIR/$v/$n.c"
+				(cd "$BATS_FILE_TMPDIR/$v" && "$CDO_CC" "${CDO_KFLAGS[@]}" \
+					-I"$CDO_FIX/kinclude" -I"$CDO_UNIT_DIR/../../kmod" \
+					-c -o "$n.o" "$n.c")
+			done
+		done
+		cdo_fake_vmlinux "$VM_MAC" "$(cdo_orig macros)" "$(cdo_orig ignonly)" \
+			"$(cdo_orig printk)" "$(cdo_orig statedup)"
+		# The static call's key belongs to module mymod.
+		cdo_symvers "$SV_MAC" vprintk _printk klp_shadow_free_all \
+			__SCK__mod_sc:mymod
+	fi
+}
+
+# marker_callbacks OBJ: "KIND FUNCTION" for each pointer in the
+# .kbp.callbacks.KIND sections of OBJ, sorted.
+marker_callbacks() {
+	local s
+	for s in $(cdo_section_names "$1" | grep '^\.kbp\.callbacks\.'); do
+		cdo_targets "$1" "$s" | awk -v k="${s#.kbp.callbacks.}" '{ sub(/\+0$/, "", $3); print k, $3 }'
+	done | sort
+}
+
+@test "kbuild-patch.h callbacks: each is carried as a new function with a global alias, and the manifest names its object and kind" {
+	local p objname display want fn kind alias val size
+	local -a syms
+	macros_setup
+	p=$(cdo_patched macros)
+	want=$(marker_callbacks "$p")
+	echo "$want"
+	# One of each kind, and kpatch-build's name counts as ours.
+	[ "$(awk '{ print $1 }' <<<"$want" | tr '\n' ' ')" = "post_patch post_unpatch pre_patch pre_unpatch " ]
+	for objname in vmlinux mymod; do
+		display=$objname/macros.o
+		syms=(--symbols "$VM_MAC")
+		# A module's symbols aren't in vmlinux (sympos 0 without them).
+		[ "$objname" = vmlinux ] || syms=()
+		run --separate-stderr "$CDO" "${syms[@]}" --symvers "$SV_MAC" \
+			--objname "$objname" --name "$display" --manifest "$MAN" \
+			"$(cdo_orig macros)" "$p" "$OUT"
+		echo "$output"; echo "$stderr"
+		[ "$status" -eq 0 ]
+		diff <(awk -F'\t' '$1 == "callback" { print $3, $5 }' "$MAN" | sort) <(echo "$want")
+		while read -r kind fn; do
+			[ "$(cdo_reported new | grep -cx "$fn")" -eq 1 ]
+			[ "$(cdo_section_hex "$OUT" ".text.$fn")" = "$(cdo_section_hex "$p" ".text.$fn")" ]
+			read -r _ _ _ alias _ < <(awk -F'\t' -v k="$kind" '$1 == "callback" && $3 == k' "$MAN")
+			grep -qxF "$(printf 'callback\t%s\t%s\t%s\t%s\t%s' "$objname" "$kind" "$alias" "$fn" "$display")" "$MAN"
+			read -r _ _ _ _ val size < <(cdo_symbol "$p" "$fn")
+			[ "$(cdo_symbol "$OUT" "$alias")" = "$alias GLOBAL FUNC .text.$fn $val $size" ]
+		done <<<"$want"
+		# The markers themselves stay out.
+		if cdo_section_names "$OUT" | grep '^\.kbp\.'; then false; fi
+		# KBP_GET_STATE calls the module template's kbp_get_state.
+		plain_ref "$p" mac_post_patch kbp_get_state
+	done
+}
+
+@test "kbuild-patch.h KBP_STATE: each (id, version) of the object becomes a state line" {
+	local p want
+	macros_setup
+	p=$(cdo_patched macros)
+	# The { unsigned long id, version } pairs of .kbp.state.
+	# (little endian; the fixture's values fit in 32 bits).
+	want=$(cdo_section_hex "$p" .kbp.state | awk '
+		function nib(c) { return index("0123456789abcdef", c) - 1 }
+		function le(i,  v, j) {
+			v = 0
+			for (j = i + 3; j >= i; j--)
+				v = v * 256 + nib(substr($j, 1, 1)) * 16 + nib(substr($j, 2, 1))
+			return v
+		}
+		{ for (i = 1; i <= NF; i += 16) printf "state\t%d\t%d\tkernel/macros.o\n", le(i), le(i + 8) }' | sort)
+	echo "$want"
+	[ "$(wc -l <<<"$want")" -eq 2 ]
+	diff_pair macros "$VM_MAC" "$SV_MAC"
+	[ "$status" -eq 0 ]
+	diff <(grep '^state' "$MAN" | sort) <(echo "$want")
+
+	# One id at two versions in one object: an error naming both.
+	rm -f "$OUT"
+	diff_pair statedup "$VM_MAC" "$SV_MAC"
+	[ "$status" -eq 1 ]
+	grep -qE 'kernel/statedup.o: KBP_STATE\(5, \.\.\.\): declared with versions (1 and 2|2 and 1)$' <<<"$stderr"
+	[ ! -e "$OUT" ]
+}
+
+@test "kbuild-patch.h KBP_IGNORE_FUNCTION/SECTION: ignored changes are not reported nor carried; callers use the kernel's copy" {
+	local o p pos
+	macros_setup
+	o=$(cdo_orig macros)
+	p=$(cdo_patched macros)
+	# The existing functions whose code the patch changes.
+	diff <(comm -23 <(cdo_changed_bytes "$o" "$p") <(new_funcs "$o" "$p" | sort)) \
+		<(printf '%s\n' mac_changed mac_ignored mac_sc_user mac_sec_ignored)
+	diff_pair macros "$VM_MAC" "$SV_MAC"
+	[ "$status" -eq 0 ]
+	diff <(cdo_reported changed) <(printf '%s\n' mac_changed mac_sc_user)
+	if cdo_section_names "$OUT" | grep -E 'mac_(sec_)?ignored'; then false; fi
+	if grep -P '\tmac_(sec_)?ignored\t' "$MAN"; then false; fi
+	pos=$(cdo_vmlinux_sympos "$VM_MAC" mac_ignored "")
+	klp_ref "$p" mac_changed mac_ignored ".klp.sym.vmlinux.mac_ignored,$pos"
+	pos=$(cdo_vmlinux_sympos "$VM_MAC" mac_sec_ignored "")
+	klp_ref "$p" mac_changed mac_sec_ignored ".klp.sym.vmlinux.mac_sec_ignored,$pos"
+
+	# Only ignored changes (kpatch-build's KPATCH_IGNORE_FUNCTION through
+	# kpatch-macros.h, and KBP_IGNORE_SECTION): no functional change.
+	diff <(cdo_changed_bytes "$(cdo_orig ignonly)" "$(cdo_patched ignonly)") \
+		<(printf '%s\n' ign_fn ign_sec)
+	rm -f "$OUT"
+	diff_pair ignonly "$VM_MAC" "$SV_MAC"
+	[ "$status" -eq 3 ]
+	[ ! -e "$OUT" ]
+}
+
+@test "kbuild-patch.h KBP_STATIC_CALL: no trampoline call, the module's key is read through a klp relocation" {
+	local p
+	macros_setup
+	p=$(cdo_patched macros)
+	# The patched code reads the key and calls no trampoline.
+	cdo_relocs "$p" .text.mac_sc_user | awk '{ print $3 }' | grep -qx __SCK__mod_sc
+	if cdo_relocs "$p" .text.mac_sc_user | grep __SCT__; then false; fi
+	run --separate-stderr "$CDO" --objname mymod --symvers "$SV_MAC" \
+		--name mymod/macros.o "$(cdo_orig macros)" "$p" "$OUT"
+	echo "$output"; echo "$stderr"
+	[ "$status" -eq 0 ]
+	klp_ref "$p" mac_sc_user __SCK__mod_sc ".klp.sym.mymod.__SCK__mod_sc,0"
+	if cdo_symbols "$OUT" | grep __SCT__; then false; fi
+	[ -z "$(cdo_section_size "$OUT" .discard.addressable)" ]
+}
+
+@test "kbuild-patch.h KBP_PRINTK: the printing function stays out of .text.unlikely, unlike with printk(); its helper comes along" {
+	local p
+	macros_setup
+	p=$(cdo_patched printk)
+	# printk() is __cold: gcc moves a function that calls it to
+	# .text.unlikely; KBP_PRINTK's helper is not __cold.
+	cdo_section_names "$p" | grep -qx .text.unlikely.pk_plain
+	cdo_section_names "$p" | grep -qx .text.pk_kbp
+	diff_pair printk "$VM_MAC" "$SV_MAC"
+	[ "$status" -eq 0 ]
+	cdo_reported new | grep -qx pk_kbp
+	cdo_reported new | grep -qE '^kbp_printk(\..*)?$'
+	# pk_kbp calls the carried helper, which calls vprintk.
+	cdo_targets "$OUT" .text.pk_kbp | grep -qE ' kbp_printk(\.[a-z0-9.]*)?\+0$'
+	cdo_symbols "$OUT" | grep -q '^vprintk GLOBAL NOTYPE UND '
+}
