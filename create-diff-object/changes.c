@@ -77,7 +77,7 @@ static bool same_section_bytes(const struct section *a,
 	return !memcmp(a->data, b->data, a->size);
 }
 
-static bool same_target(const struct rela *p, const struct rela *o)
+bool same_target(const struct rela *p, const struct rela *o)
 {
 	struct symbol *sp, *so;
 	long offp, offo;
@@ -179,6 +179,9 @@ int detect_changes(struct diff_ctx *ctx)
 		if (sym->status == ST_CHANGED)
 			DEBUG("%s: %s (%s) changed", ctx->display, sym->name,
 			      sym->sec->name);
+		if (sym->status == ST_CHANGED && ctx->explain &&
+		    sym->type == STT_FUNC)
+			explain_change(ctx, sym, sym->twin);
 	}
 	return 0;
 }
