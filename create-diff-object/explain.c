@@ -63,6 +63,34 @@ static const char *rela_type_name(unsigned int type, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * Up to len - 1 characters of the string at s (at most max bytes), with
+ * newlines, tabs, quotes and backslashes escaped and other control
+ * characters shown as '?', so that one explanation stays one line.
+ */
+static void quote(char *buf, size_t len, const char *s, size_t max)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < max && s[i] && o + 3 < len; i++) {
+		char c = s[i], e = 0;
+
+		switch (c) {
+		case '\n': e = 'n'; break;
+		case '\t': e = 't'; break;
+		case '"': e = '"'; break;
+		case '\\': e = '\\'; break;
+		}
+		if (e) {
+			buf[o++] = '\\';
+			buf[o++] = e;
+		} else {
+			buf[o++] = (unsigned char)c < ' ' ? '?' : c;
+		}
+	}
+	buf[o] = '\0';
+}
+
 /* "TYPE target+off" or "TYPE "string"" for one relocation. */
 static void describe_rela(const struct rela *rela, char *buf, size_t len)
 {
@@ -77,8 +105,11 @@ static void describe_rela(const struct rela *rela, char *buf, size_t len)
 		long t = rela_target_offset(rela);
 
 		if (sec->data && t >= 0 && (size_t)t < sec->size) {
-			snprintf(buf, len, "%s \"%.40s\"", type,
-				 (const char *)sec->data + t);
+			char text[48];
+
+			quote(text, sizeof(text), (const char *)sec->data + t,
+			      sec->size - t);
+			snprintf(buf, len, "%s \"%s\"", type, text);
 			return;
 		}
 	}

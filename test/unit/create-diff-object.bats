@@ -811,3 +811,52 @@ pidx_sites() {
 	[[ $stderr == *"kernel/sched.o: sched_sleep (.sched.text): shares its section with 1 other function(s)"* ]]
 	[ ! -e "$OUT" ]
 }
+
+# first_diff A B: the 0-based index of the first line where the lists A
+# and B (one item a line) differ, or nothing when one is a prefix.
+first_diff() {
+	paste -d'|' <(echo "$1") <(echo "$2") |
+		awk -F'|' '$1 != $2 { print NR - 1; exit }'
+}
+
+@test "--explain: the first differing code bytes of a changed function, where its section bytes first differ" {
+	local o p ob pb first val line
+	o=$(cdo_orig body)
+	p=$(cdo_patched body)
+	ob=$(cdo_section_hex "$o" .text.body_changed | tr -s ' \n' '\n\n' | grep .)
+	pb=$(cdo_section_hex "$p" .text.body_changed | tr -s ' \n' '\n\n' | grep .)
+	first=$(first_diff "$ob" "$pb")
+	[ -n "$first" ]
+	val=$(cdo_symbols "$p" | awk '$1 == "body_changed" { print $5 }')
+	diff_pair body "$VM_MISC" "$SYMVERS" --explain
+	[ "$status" -eq 0 ]
+	line=$(grep -F 'kernel/body.o: explain: body_changed: ' <<<"$output")
+	[[ $line == *"first difference at body_changed+$(printf '0x%x' $((first - val))) (.text.body_changed+$(printf '0x%x' "$first")): code: "* ]]
+	# The bytes shown start with the two differing bytes.
+	[[ $line == *"orig $(sed -n "$((first + 1))p" <<<"$ob") "*"| patched $(sed -n "$((first + 1))p" <<<"$pb") "* ]]
+	# Only changed functions are explained.
+	[ "$(grep -c 'explain:' <<<"$output")" -eq 1 ]
+}
+
+@test "--explain: a changed string shows the first differing relocation, with both strings" {
+	local o p ot pt first off line
+	o=$(cdo_orig string)
+	p=$(cdo_patched string)
+	# The code bytes are the same: only a relocation's target differs.
+	[ -z "$(cdo_changed_bytes "$o" "$p")" ]
+	ot=$(cdo_targets "$o" .text.string_hello)
+	pt=$(cdo_targets "$p" .text.string_hello)
+	first=$(first_diff "$ot" "$pt")
+	[ -n "$first" ]
+	off=$(sed -n "$((first + 1))p" <<<"$pt" | awk '{ print $1 }')
+	diff_pair string "$VM_MISC" "$SYMVERS" --explain
+	[ "$status" -eq 0 ]
+	line=$(grep -F 'kernel/string.o: explain: string_hello: ' <<<"$output")
+	[[ $line == *"(.text.string_hello+$(printf '0x%x' "$off")): relocation: orig "*'"hello %d\n"'*' | patched '*'"hello from the patched kernel %d\n"'* ]]
+}
+
+@test "without --explain nothing is explained" {
+	diff_pair body "$VM_MISC" "$SYMVERS"
+	[ "$status" -eq 0 ]
+	[[ $output != *"explain:"* ]]
+}
