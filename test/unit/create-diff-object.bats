@@ -109,6 +109,11 @@ plain_ref() {
 	! cdo_symbols "$OUT" | grep -q "^\.klp\.sym\..*\.$name," || false
 }
 
+# functions_of MANIFEST: its func and new lines (without the reasons).
+functions_of() {
+	grep -E '^(func|new)	' "$1"
+}
+
 # new_funcs ORIG PATCHED: functions defined only in PATCHED.
 new_funcs() {
 	comm -13 <(cdo_symbols "$1" | awk '$3 == "FUNC" { print $1 }' | sort) \
@@ -152,7 +157,7 @@ mcount_targets() {
 	read -r _ _ _ _ val size < <(cdo_symbol "$p" body_changed)
 	[ "$(cdo_symbol "$OUT" "$alias")" = \
 		"$alias GLOBAL FUNC .text.body_changed $val $size" ]
-	[ "$(cat "$MAN")" = "$(printf 'func\tvmlinux\tbody_changed\t%s\t%s\tkernel/body.o' \
+	[ "$(functions_of "$MAN")" = "$(printf 'func\tvmlinux\tbody_changed\t%s\t%s\tkernel/body.o' \
 		"$pos" "$alias")" ]
 }
 
@@ -183,7 +188,7 @@ mcount_targets() {
 
 	grep -qxF "$(printf 'new\tvmlinux\tnewfn_check\tkernel/newfn.o')" "$MAN"
 	grep -q "^func	vmlinux	newfn_submit	" "$MAN"
-	[ "$(wc -l <"$MAN")" -eq 2 ]
+	[ "$(functions_of "$MAN" | wc -l)" -eq 2 ]
 }
 
 @test "__mcount_loc keeps exactly one entry per carried function" {
@@ -395,7 +400,7 @@ mcount_targets() {
 	[ "$status" -eq 0 ]
 	[ "$output" = "kernel/sympos_b.o: changed function: sympos_b_caller" ]
 	klp_ref "$(cdo_patched sympos_b)" sympos_b_caller dup ".klp.sym.vmlinux.dup,$pos"
-	[ "$(cat "$MAN")" = "$(printf 'func\tvmlinux\tsympos_b_caller\t%s\t__kbp_new_vmlinux__sympos_b_caller__%s\tkernel/sympos_b.o' \
+	[ "$(functions_of "$MAN")" = "$(printf 'func\tvmlinux\tsympos_b_caller\t%s\t__kbp_new_vmlinux__sympos_b_caller__%s\tkernel/sympos_b.o' \
 		"$cpos" "$cpos")" ]
 }
 
@@ -407,7 +412,7 @@ mcount_targets() {
 	[ "$status" -eq 0 ]
 	[ "$output" = "kernel/sympos_c.o: changed function: dup" ]
 	alias=__kbp_new_vmlinux__dup__$pos
-	[ "$(cat "$MAN")" = "$(printf 'func\tvmlinux\tdup\t%s\t%s\tkernel/sympos_c.o' "$pos" "$alias")" ]
+	[ "$(functions_of "$MAN")" = "$(printf 'func\tvmlinux\tdup\t%s\t%s\tkernel/sympos_c.o' "$pos" "$alias")" ]
 	cdo_symbol "$OUT" "$alias" | grep -q "^$alias GLOBAL FUNC .text.dup "
 }
 
@@ -793,8 +798,8 @@ pidx_sites() {
 	[ "$output" = "kernel/clonechg.o: changed function: $c" ]
 	[ "$(cdo_text_sections "$OUT")" = ".text.$c" ]
 	# The klp_func names the clone and its rank; the alias is the copy.
-	[ "$(wc -l <"$MAN")" -eq 1 ]
-	read -r kind obj name mpos alias _ <"$MAN"
+	[ "$(functions_of "$MAN" | wc -l)" -eq 1 ]
+	read -r kind obj name mpos alias _ < <(functions_of "$MAN")
 	[ "$kind $obj $name $mpos" = "func vmlinux $c $pos" ]
 	read -r _ _ _ _ val size < <(cdo_symbol "$p" "$c")
 	[ "$(cdo_symbol "$OUT" "$alias")" = "$alias GLOBAL FUNC .text.$c $val $size" ]
@@ -859,4 +864,27 @@ first_diff() {
 	diff_pair body "$VM_MISC" "$SYMVERS"
 	[ "$status" -eq 0 ]
 	[[ $output != *"explain:"* ]]
+}
+
+@test "manifest reasons: changed code, new function, untraceable body and the caller patched for it" {
+	diff_pair body "$VM_MISC" "$SYMVERS"
+	[ "$status" -eq 0 ]
+	[ "$(grep '^reason' "$MAN")" = "$(printf 'reason\tvmlinux\tbody_changed\tchanged code')" ]
+	diff_pair newfn "$VM_MISC" "$SYMVERS"
+	[ "$status" -eq 0 ]
+	grep -qxF "$(printf 'reason\tvmlinux\tnewfn_check\tnew function')" "$MAN"
+	grep -qxF "$(printf 'reason\tvmlinux\tnewfn_submit\tchanged code')" "$MAN"
+	# One reason for each function of the manifest, and no other.
+	diff <(functions_of "$MAN" | cut -f3 | sort) <(grep '^reason' "$MAN" | cut -f3 | sort)
+	diff_pair untraceable "$VM_MISC" "$SYMVERS"
+	[ "$status" -eq 0 ]
+	diff <(functions_of "$MAN" | cut -f3 | sort) <(grep '^reason' "$MAN" | cut -f3 | sort)
+	# The changed body without fentry, a carried caller without fentry
+	# and the traceable callers patched to reach it, each with its
+	# callee as the build's own lines name it.
+	grep -q "$(printf '^reason\tvmlinux\tuntr_body\tchanged code, but no fentry call')" "$MAN"
+	grep -q "$(printf '^reason\tvmlinux\tuntr_middle\tcaller of untraceable function untr_body, itself untraceable')" "$MAN"
+	grep -qF 'untr_body has no fentry call: carried as new code, reached by patching its caller untr_direct' <<<"$output"
+	grep -q "$(printf '^reason\tvmlinux\tuntr_direct\tcaller of untraceable function untr_body: patched')" "$MAN"
+	grep -q "$(printf '^reason\tvmlinux\tuntr_outer\tcaller of untraceable function untr_middle: patched')" "$MAN"
 }
