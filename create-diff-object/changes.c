@@ -77,7 +77,7 @@ static bool same_section_bytes(const struct section *a,
 	return !memcmp(a->data, b->data, a->size);
 }
 
-static bool same_target(const struct rela *p, const struct rela *o)
+bool same_target(const struct rela *p, const struct rela *o)
 {
 	struct symbol *sp, *so;
 	long offp, offo;

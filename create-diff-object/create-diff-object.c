@@ -32,6 +32,8 @@ static void usage(FILE *f)
 "                            function whose ENDBR it seals\n"
 "  -g, --new-globals FILE    names of new global symbols that other\n"
 "                            objects of the same patch define\n"
+"  -x, --explain             print where each changed function first\n"
+"                            differs (code byte or relocation)\n"
 "  -d, --debug               debug output\n"
 "  -h, --help                this help\n"
 "\n"
@@ -94,6 +96,8 @@ static int run(struct diff_ctx *ctx, const char *out, const char *manifest)
 	if (correlate(ctx) || detect_changes(ctx))
 		return KBP_EXIT_ERROR;
 	ret = kbp_macros_apply(ctx);
+	if (!ret && ctx->explain)
+		explain_changes(ctx);
 	if (!ret)
 		ret = include_changes(ctx);
 	if (ret == KBP_UNSUPPORTED)
@@ -127,6 +131,7 @@ int main(int argc, char **argv)
 		{ "special-sizes", required_argument, NULL, 'z' },
 		{ "ibt-sealed", required_argument, NULL, 'b' },
 		{ "new-globals", required_argument, NULL, 'g' },
+		{ "explain", no_argument, NULL, 'x' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -138,7 +143,7 @@ int main(int argc, char **argv)
 	int c, ret = KBP_EXIT_ERROR;
 
 	kbp_progname = "create-diff-object";
-	while ((c = getopt_long(argc, argv, "s:e:o:n:m:z:b:g:dh", opts,
+	while ((c = getopt_long(argc, argv, "s:e:o:n:m:z:b:g:xdh", opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 's': symbols = optarg; break;
@@ -149,6 +154,7 @@ int main(int argc, char **argv)
 		case 'z': sizes = optarg; break;
 		case 'b': sealed = optarg; break;
 		case 'g': globals = optarg; break;
+		case 'x': ctx.explain = true; break;
 		case 'd': kbp_debug = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return KBP_EXIT_ERROR;

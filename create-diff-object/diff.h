@@ -70,6 +70,13 @@ int correlate(struct diff_ctx *ctx);
 
 /* changes.c */
 int detect_changes(struct diff_ctx *ctx);
+/* Whether two relocations (patched, orig) refer to the same thing. */
+bool same_target(const struct rela *p, const struct rela *o);
+
+/* explain.c (explain_changes: after the ignore markers are applied) */
+void explain_changes(const struct diff_ctx *ctx);
+void explain_change(const struct diff_ctx *ctx, const struct symbol *p,
+		    const struct symbol *o);
 
 /* untraceable.c */
 int plan_untraceable(struct diff_ctx *ctx);

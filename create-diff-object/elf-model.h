@@ -72,6 +72,8 @@ struct symbol {
 	/* Unchanged, but patched so that it calls an untraceable callee's
 	 * new copy. */
 	bool patch_caller;
+	/* For a patched or carried caller: the untraceable callee. */
+	const char *caller_of;
 };
 
 struct kbp_elf {

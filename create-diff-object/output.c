@@ -532,6 +532,31 @@ static int add_defined_symbols(struct writer *w, bool globals)
 	return 0;
 }
 
+/*
+ * Why a function is in the patch, as a "reason" line of the manifest
+ * (kbuild-patch puts it in NAME.json).
+ */
+static void write_reason(struct writer *w, const struct symbol *sym)
+{
+	const char *obj = w->ctx->objname;
+
+	if (!w->manifest)
+		return;
+	fprintf(w->manifest, "reason\t%s\t%s\t", obj, sym->name);
+	if (sym->status == ST_NEW)
+		fprintf(w->manifest, "new function\n");
+	else if (sym->untraceable && sym->status == ST_CHANGED)
+		fprintf(w->manifest, "changed code, but no fentry call (untraceable): carried as new code, reached by patching its callers\n");
+	else if (sym->untraceable)
+		fprintf(w->manifest, "caller of untraceable function %s, itself untraceable: carried as new code\n",
+			sym->caller_of ? sym->caller_of : "?");
+	else if (sym->patch_caller && sym->status == ST_SAME)
+		fprintf(w->manifest, "caller of untraceable function %s: patched so that it calls its new copy\n",
+			sym->caller_of ? sym->caller_of : "?");
+	else
+		fprintf(w->manifest, "changed code\n");
+}
+
 /* Global aliases of the patched functions, and the manifest. */
 static int add_patched_functions(struct writer *w)
 {
@@ -556,6 +581,7 @@ static int add_patched_functions(struct writer *w)
 			if (w->manifest)
 				fprintf(w->manifest, "new\t%s\t%s\t%s\n",
 					ctx->objname, sym->name, ctx->display);
+			write_reason(w, sym);
 			continue;
 		}
 		pos = lookup_sympos(w, sym->twin, ctx->orig);
@@ -577,6 +603,7 @@ static int add_patched_functions(struct writer *w)
 			fprintf(w->manifest, "func\t%s\t%s\t%ld\t%s\t%s\n",
 				ctx->objname, sym->name, pos, alias,
 				ctx->display);
+		write_reason(w, sym);
 	}
 	return 0;
 }

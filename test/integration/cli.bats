@@ -3,6 +3,7 @@
 # directory, the user's tree, and the installed command.
 
 load corpus-lib
+load ../unit/options-lib
 
 setup_file() {
 	corpus_setup
@@ -13,18 +14,21 @@ teardown() {
 	! mountpoint -q "$BATS_TEST_TMPDIR/dirty/src" || umount "$BATS_TEST_TMPDIR/dirty/src"
 }
 
-@test "--help and the man page document every option" {
-	local opt
+@test "--help and the man page document every option, both ways" {
+	local opt help man
 	run "$REPO/scripts/kbuild-patch" --help
 	[ "$status" -eq 0 ]
 	for opt in -s --sourcedir -c --config -v --vmlinux -o --output -n --name \
 		-j --jobs -R --non-replace --skip-cleanup --keep \
 		--skip-compiler-check -d --debug --version -h --help --symvers \
-		--kallsyms --distro --release; do
+		--kallsyms --distro --release --sign-key --sign-cert --explain; do
 		grep -q -- "$opt\b" <<<"$output" || { echo "--help lacks $opt"; false; }
-		grep -q -- "$(sed 's/-/\\\\-/g' <<<"$opt")" "$REPO/man/kbuild-patch.1" ||
-			{ echo "man page lacks $opt"; false; }
 	done
+	# Every option of --help is in the man page's OPTIONS, and every
+	# option there is in --help.
+	help=$(help_options <<<"$output")
+	man=$(man_options "$REPO/man/kbuild-patch.1")
+	same_options "--help" "$help" "kbuild-patch.1" "$man"
 }
 
 @test "--version prints the version" {
@@ -166,6 +170,8 @@ teardown() {
 	[ -x "$prefix/libexec/kbuild-patch/create-diff-object" ]
 	[ -x "$prefix/libexec/kbuild-patch/klp-convert" ]
 	[ -f "$prefix/share/kbuild-patch/kmod/livepatch-main.c" ]
+	[ -f "$prefix/share/bash-completion/completions/kbuild-patch" ]
+	[ -f "$prefix/share/man/man7/kbuild-patch-macros.7" ]
 	cd "$BATS_TEST_TMPDIR"
 	run env PATH="$prefix/bin:$PATH" kbuild-patch -s "$K/source" -c "$K/config" \
 		-v "$K/vmlinux" -o "$out" "$CORPUS/cmdline-string.patch"

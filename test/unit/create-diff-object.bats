@@ -109,6 +109,11 @@ plain_ref() {
 	! cdo_symbols "$OUT" | grep -q "^\.klp\.sym\..*\.$name," || false
 }
 
+# functions_of MANIFEST: its func and new lines (without the reasons).
+functions_of() {
+	grep -E '^(func|new)	' "$1"
+}
+
 # new_funcs ORIG PATCHED: functions defined only in PATCHED.
 new_funcs() {
 	comm -13 <(cdo_symbols "$1" | awk '$3 == "FUNC" { print $1 }' | sort) \
@@ -152,7 +157,7 @@ mcount_targets() {
 	read -r _ _ _ _ val size < <(cdo_symbol "$p" body_changed)
 	[ "$(cdo_symbol "$OUT" "$alias")" = \
 		"$alias GLOBAL FUNC .text.body_changed $val $size" ]
-	[ "$(cat "$MAN")" = "$(printf 'func\tvmlinux\tbody_changed\t%s\t%s\tkernel/body.o' \
+	[ "$(functions_of "$MAN")" = "$(printf 'func\tvmlinux\tbody_changed\t%s\t%s\tkernel/body.o' \
 		"$pos" "$alias")" ]
 }
 
@@ -183,7 +188,7 @@ mcount_targets() {
 
 	grep -qxF "$(printf 'new\tvmlinux\tnewfn_check\tkernel/newfn.o')" "$MAN"
 	grep -q "^func	vmlinux	newfn_submit	" "$MAN"
-	[ "$(wc -l <"$MAN")" -eq 2 ]
+	[ "$(functions_of "$MAN" | wc -l)" -eq 2 ]
 }
 
 @test "__mcount_loc keeps exactly one entry per carried function" {
@@ -395,7 +400,7 @@ mcount_targets() {
 	[ "$status" -eq 0 ]
 	[ "$output" = "kernel/sympos_b.o: changed function: sympos_b_caller" ]
 	klp_ref "$(cdo_patched sympos_b)" sympos_b_caller dup ".klp.sym.vmlinux.dup,$pos"
-	[ "$(cat "$MAN")" = "$(printf 'func\tvmlinux\tsympos_b_caller\t%s\t__kbp_new_vmlinux__sympos_b_caller__%s\tkernel/sympos_b.o' \
+	[ "$(functions_of "$MAN")" = "$(printf 'func\tvmlinux\tsympos_b_caller\t%s\t__kbp_new_vmlinux__sympos_b_caller__%s\tkernel/sympos_b.o' \
 		"$cpos" "$cpos")" ]
 }
 
@@ -407,7 +412,7 @@ mcount_targets() {
 	[ "$status" -eq 0 ]
 	[ "$output" = "kernel/sympos_c.o: changed function: dup" ]
 	alias=__kbp_new_vmlinux__dup__$pos
-	[ "$(cat "$MAN")" = "$(printf 'func\tvmlinux\tdup\t%s\t%s\tkernel/sympos_c.o' "$pos" "$alias")" ]
+	[ "$(functions_of "$MAN")" = "$(printf 'func\tvmlinux\tdup\t%s\t%s\tkernel/sympos_c.o' "$pos" "$alias")" ]
 	cdo_symbol "$OUT" "$alias" | grep -q "^$alias GLOBAL FUNC .text.dup "
 }
 
@@ -793,8 +798,8 @@ pidx_sites() {
 	[ "$output" = "kernel/clonechg.o: changed function: $c" ]
 	[ "$(cdo_text_sections "$OUT")" = ".text.$c" ]
 	# The klp_func names the clone and its rank; the alias is the copy.
-	[ "$(wc -l <"$MAN")" -eq 1 ]
-	read -r kind obj name mpos alias _ <"$MAN"
+	[ "$(functions_of "$MAN" | wc -l)" -eq 1 ]
+	read -r kind obj name mpos alias _ < <(functions_of "$MAN")
 	[ "$kind $obj $name $mpos" = "func vmlinux $c $pos" ]
 	read -r _ _ _ _ val size < <(cdo_symbol "$p" "$c")
 	[ "$(cdo_symbol "$OUT" "$alias")" = "$alias GLOBAL FUNC .text.$c $val $size" ]
@@ -971,4 +976,76 @@ marker_callbacks() {
 	# pk_kbp calls the carried helper, which calls vprintk.
 	cdo_targets "$OUT" .text.pk_kbp | grep -qE ' kbp_printk(\.[a-z0-9.]*)?\+0$'
 	cdo_symbols "$OUT" | grep -q '^vprintk GLOBAL NOTYPE UND '
+}
+
+# first_diff A B: the 0-based index of the first line where the lists A
+# and B (one item a line) differ, or nothing when one is a prefix.
+first_diff() {
+	paste -d'|' <(echo "$1") <(echo "$2") |
+		awk -F'|' '$1 != $2 { print NR - 1; exit }'
+}
+
+@test "--explain: the first differing code bytes of a changed function, where its section bytes first differ" {
+	local o p ob pb first val line
+	o=$(cdo_orig body)
+	p=$(cdo_patched body)
+	ob=$(cdo_section_hex "$o" .text.body_changed | tr -s ' \n' '\n\n' | grep .)
+	pb=$(cdo_section_hex "$p" .text.body_changed | tr -s ' \n' '\n\n' | grep .)
+	first=$(first_diff "$ob" "$pb")
+	[ -n "$first" ]
+	val=$(cdo_symbols "$p" | awk '$1 == "body_changed" { print $5 }')
+	diff_pair body "$VM_MISC" "$SYMVERS" --explain
+	[ "$status" -eq 0 ]
+	line=$(grep -F 'kernel/body.o: explain: body_changed: ' <<<"$output")
+	[[ $line == *"first difference at body_changed+$(printf '0x%x' $((first - val))) (.text.body_changed+$(printf '0x%x' "$first")): code: "* ]]
+	# The bytes shown start with the two differing bytes.
+	[[ $line == *"orig $(sed -n "$((first + 1))p" <<<"$ob") "*"| patched $(sed -n "$((first + 1))p" <<<"$pb") "* ]]
+	# Only changed functions are explained.
+	[ "$(grep -c 'explain:' <<<"$output")" -eq 1 ]
+}
+
+@test "--explain: a changed string shows the first differing relocation, with both strings" {
+	local o p ot pt first off line
+	o=$(cdo_orig string)
+	p=$(cdo_patched string)
+	# The code bytes are the same: only a relocation's target differs.
+	[ -z "$(cdo_changed_bytes "$o" "$p")" ]
+	ot=$(cdo_targets "$o" .text.string_hello)
+	pt=$(cdo_targets "$p" .text.string_hello)
+	first=$(first_diff "$ot" "$pt")
+	[ -n "$first" ]
+	off=$(sed -n "$((first + 1))p" <<<"$pt" | awk '{ print $1 }')
+	diff_pair string "$VM_MISC" "$SYMVERS" --explain
+	[ "$status" -eq 0 ]
+	line=$(grep -F 'kernel/string.o: explain: string_hello: ' <<<"$output")
+	[[ $line == *"(.text.string_hello+$(printf '0x%x' "$off")): relocation: orig "*'"hello %d\n"'*' | patched '*'"hello from the patched kernel %d\n"'* ]]
+}
+
+@test "without --explain nothing is explained" {
+	diff_pair body "$VM_MISC" "$SYMVERS"
+	[ "$status" -eq 0 ]
+	[[ $output != *"explain:"* ]]
+}
+
+@test "manifest reasons: changed code, new function, untraceable body and the caller patched for it" {
+	diff_pair body "$VM_MISC" "$SYMVERS"
+	[ "$status" -eq 0 ]
+	[ "$(grep '^reason' "$MAN")" = "$(printf 'reason\tvmlinux\tbody_changed\tchanged code')" ]
+	diff_pair newfn "$VM_MISC" "$SYMVERS"
+	[ "$status" -eq 0 ]
+	grep -qxF "$(printf 'reason\tvmlinux\tnewfn_check\tnew function')" "$MAN"
+	grep -qxF "$(printf 'reason\tvmlinux\tnewfn_submit\tchanged code')" "$MAN"
+	# One reason for each function of the manifest, and no other.
+	diff <(functions_of "$MAN" | cut -f3 | sort) <(grep '^reason' "$MAN" | cut -f3 | sort)
+	diff_pair untraceable "$VM_MISC" "$SYMVERS"
+	[ "$status" -eq 0 ]
+	diff <(functions_of "$MAN" | cut -f3 | sort) <(grep '^reason' "$MAN" | cut -f3 | sort)
+	# The changed body without fentry, a carried caller without fentry
+	# and the traceable callers patched to reach it, each with its
+	# callee as the build's own lines name it.
+	grep -q "$(printf '^reason\tvmlinux\tuntr_body\tchanged code, but no fentry call')" "$MAN"
+	grep -q "$(printf '^reason\tvmlinux\tuntr_middle\tcaller of untraceable function untr_body, itself untraceable')" "$MAN"
+	grep -qF 'untr_body has no fentry call: carried as new code, reached by patching its caller untr_direct' <<<"$output"
+	grep -q "$(printf '^reason\tvmlinux\tuntr_direct\tcaller of untraceable function untr_body: patched')" "$MAN"
+	grep -q "$(printf '^reason\tvmlinux\tuntr_outer\tcaller of untraceable function untr_middle: patched')" "$MAN"
 }

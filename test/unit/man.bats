@@ -1,0 +1,82 @@
+#!/usr/bin/env bats
+# The man pages: each command's page documents exactly the options its
+# --help lists (both ways), and every page renders without a warning.
+
+load options-lib
+
+setup_file() {
+	REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+	export REPO
+	make -s -C "$REPO" tools >&2
+}
+
+# check_page COMMAND PAGE: the options agree both ways.
+check_page() {
+	local help man
+	help=$("$1" --help | help_options)
+	man=$(man_options "$2")
+	echo "--help: $(echo $help)"
+	echo "man: $(echo $man)"
+	# Each list is real: a broken extraction can't pass as agreement.
+	[ "$(wc -l <<<"$help")" -ge 5 ]
+	same_options "--help" "$help" "$(basename "$2")" "$man"
+}
+
+@test "kbuild-patch(1) documents exactly the options of kbuild-patch --help" {
+	check_page "$REPO/scripts/kbuild-patch" "$REPO/man/kbuild-patch.1"
+}
+
+@test "kbuild-patch-vm(1) documents exactly the options of kbuild-patch-vm --help" {
+	check_page "$REPO/scripts/kbuild-patch-vm" "$REPO/man/kbuild-patch-vm.1"
+}
+
+@test "create-diff-object(1) documents exactly the options of create-diff-object --help" {
+	check_page "$REPO/create-diff-object/create-diff-object" \
+		"$REPO/man/create-diff-object.1"
+}
+
+@test "the comparison notices an option missing from either side" {
+	local page=$BATS_TEST_TMPDIR/kbuild-patch.1
+	# A page without --explain's entry...
+	awk '/^\.BR? \\-\\-explain/ { skip = 1 } skip && /^\.TP/ { skip = 0 }
+		!skip' "$REPO/man/kbuild-patch.1" >"$page"
+	! grep -q 'explain$' <(man_options "$page")
+	run check_page "$REPO/scripts/kbuild-patch" "$page"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ $output == *"in --help but not in kbuild-patch.1: --explain"* ]]
+	# ...and a page with an option --help doesn't have.
+	sed 's/^\.B \\-\\-version$/.B \\-\\-version\n.TP\n.B \\-\\-bogus/' \
+		"$REPO/man/kbuild-patch.1" >"$page"
+	run check_page "$REPO/scripts/kbuild-patch" "$page"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ $output == *"in kbuild-patch.1 but not in --help: --bogus"* ]]
+}
+
+# render PAGE: man-db and groff's warnings while formatting PAGE.
+render() {
+	LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$1" 2>&1 >/dev/null
+	groff -man -Tutf8 -ww -z "$1" 2>&1
+}
+
+@test "every man page renders without warnings, and is installed" {
+	local page prefix=$BATS_TEST_TMPDIR/prefix n=0
+	for page in "$REPO"/man/*.[1-8]; do
+		echo "$page"
+		[ -z "$(render "$page")" ]
+		# It says something: a NAME line and its options or sections.
+		LC_ALL=C.UTF-8 MANWIDTH=80 man -l "$page" 2>/dev/null | grep -q '^NAME'
+		n=$((n + 1))
+	done
+	[ "$n" -ge 4 ]
+	# A page with a mistake does warn: the check can fail.
+	printf '.TH X 1\n.SH NAME\nx \\- y\n.XYZ\n\\fQ\n' >"$BATS_TEST_TMPDIR/bad.1"
+	[ -n "$(render "$BATS_TEST_TMPDIR/bad.1")" ]
+	make -s -C "$REPO" install PREFIX="$prefix" >/dev/null
+	for page in kbuild-patch.1 kbuild-patch-vm.1 create-diff-object.1; do
+		[ -f "$prefix/share/man/man1/$page" ]
+	done
+	[ -f "$prefix/share/man/man7/kbuild-patch-macros.7" ]
+	MANPATH=$prefix/share/man man -w kbuild-patch-macros | grep -q "$prefix/share/man/man7/kbuild-patch-macros.7"
+}
