@@ -330,29 +330,37 @@ static bool in_main_text(const struct symbol *s)
 	       strncmp(s->sec->name, ".text.hot.", 10) && !strstr(s->name, ".cold");
 }
 
-/* How many of obj's main-text functions come before s, in section order. */
-static long text_ordinal(const struct kbp_elf *obj, const struct symbol *s)
+/*
+ * For each section index of obj: how many of obj's main-text functions
+ * lie in sections before it, i.e. a function's rank in emission order.
+ */
+static long *text_ordinals(const struct kbp_elf *obj)
 {
-	long n = 0;
+	long *ord = calloc(obj->nr_secs + 1, sizeof(*ord));
 	size_t i;
 
+	if (!ord) {
+		ERROR("out of memory");
+		return NULL;
+	}
 	for (i = 1; i < obj->nr_syms; i++)
-		if (in_main_text(&obj->syms[i]) &&
-		    obj->syms[i].sec->index < s->sec->index)
-			n++;
-	return n;
+		if (in_main_text(&obj->syms[i]))
+			ord[obj->syms[i].sec->index + 1]++;
+	for (i = 1; i <= obj->nr_secs; i++)
+		ord[i] += ord[i - 1];
+	return ord;
 }
 
 /*
  * Without file symbols (a kallsyms dump), a function's copy is found by
  * its neighbours. The linker lays out an object's functions in the order
  * gcc emitted them, which is the order of the object's .text.* sections:
- * so the nearest function before and after sym in the object that the
- * kernel has only once predicts where sym's copy sits among the
- * functions in kallsyms. Returns how far candidate k is from that.
+ * so each function of the object that the kernel has only once predicts
+ * where sym's copy sits among the functions in kallsyms. Returns how far
+ * candidate k is from the closest prediction.
  */
 static unsigned long order_error(const struct kbp_symbols *ks,
-				 const struct kbp_elf *obj,
+				 const struct kbp_elf *obj, const long *ord,
 				 const struct symbol *sym,
 				 const struct kbp_ksym *k)
 {
@@ -369,7 +377,7 @@ static unsigned long order_error(const struct kbp_symbols *ks,
 		ak = unique_ksym(ks, a->name);
 		if (!ak || ak->type != STT_FUNC)
 			continue;
-		dj = text_ordinal(obj, sym) - text_ordinal(obj, a);
+		dj = ord[sym->sec->index] - ord[a->sec->index];
 		di = (long)k->ord - (long)ak->ord;
 		err = labs(di - dj);
 		if (err < best)
@@ -411,12 +419,15 @@ static long sympos_by_neighbours(const struct kbp_symbols *ks,
 	struct kbp_ksym *k, *best = NULL;
 	unsigned long best_d = (unsigned long)-1, d;
 	bool tie = false;
+	long *ord = NULL;
 
+	if (in_main_text(sym) && !(ord = text_ordinals(obj)))
+		return -1;
 	while ((k = strmap_next(&ks->by_name, sym->name, &it))) {
 		if (k->global)
 			continue;
-		if (k->type == STT_FUNC && in_main_text(sym))
-			d = order_error(ks, obj, sym, k);
+		if (k->type == STT_FUNC && ord)
+			d = order_error(ks, obj, ord, sym, k);
 		else
 			d = data_distance(ks, obj, k);
 		if (d < best_d) {
@@ -427,6 +438,7 @@ static long sympos_by_neighbours(const struct kbp_symbols *ks,
 			tie = true;
 		}
 	}
+	free(ord);
 	if (!best)
 		return -1;
 	if (tie || best_d == (unsigned long)-1)

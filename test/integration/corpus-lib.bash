@@ -184,3 +184,8 @@ objtool_sites() {
 	done < <(readelf -SW "$ko" | sed -nE 's/^ *\[ *[0-9]+\] //p' |
 		awk '$1 ~ /^\.(text|init\.text|exit\.text)/ && $0 ~ / AX / { print $1 }')
 }
+
+# kept_work OUTPUT: the work directory a --keep run of kbuild-patch names.
+kept_work() {
+	sed -n 's/.*work directory kept: //p' <<<"$1"
+}

@@ -84,7 +84,7 @@ setup_file() {
 	local out=$BATS_TEST_TMPDIR/out work obj_sites ko_sites ko_keys
 	run kbp -o "$out" --keep "$CORPUS/static-key-tracepoint.patch"
 	[ "$status" -eq 0 ]
-	work=$(sed -n 's/.*work directory kept: //p' <<<"$output")
+	work=$(kept_work "$output")
 	[ -d "$work" ]
 	# The sites in the patched object as kbuild compiled it: __jump_table
 	# relocations (code and target of each entry) into uptime_proc_show.
@@ -366,7 +366,7 @@ setup_file() {
 	run kbp -o "$out" --keep "$CORPUS/static-key-exported.patch"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	work=$(sed -n 's/.*work directory kept: //p' <<<"$output")
+	work=$(kept_work "$output")
 	[ -d "$work" ]
 	# The sites in the patched object as kbuild compiled it: __jump_table
 	# relocations (code and target of each entry) into the function.
@@ -401,7 +401,7 @@ setup_file() {
 	run kbp -o "$out" --keep "$CORPUS/smp-locks-atomic.patch"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	work=$(sed -n 's/.*work directory kept: //p' <<<"$output")
+	work=$(kept_work "$output")
 	[ -d "$work" ]
 	obj=$BATS_TEST_TMPDIR/exec_domain.o
 	cp "$work/patched/kernel/exec_domain.o" "$obj"
@@ -435,7 +435,7 @@ setup_file() {
 	local out=$BATS_TEST_TMPDIR/out work obj ko funcs all want got
 	run kbp -o "$out" --keep "$CORPUS/printk-index.patch"
 	[ "$status" -eq 0 ]
-	work=$(sed -n 's/.*work directory kept: //p' <<<"$output")
+	work=$(kept_work "$output")
 	obj=$work/patched/drivers/char/misc.o
 	ko=$out/livepatch-printk-index.ko
 	[ -f "$obj" ]

@@ -91,9 +91,9 @@ debian_lifecycle() {
 	local vmlinux=$BATS_TEST_TMPDIR/vmlinux out w1 w2 addr cstart cmp=$CORPUS/compare-function-bytes
 	"$K/source/scripts/extract-vmlinux" "$VMLINUZ" >"$vmlinux"
 	out=$(kbp_debian -o "$BATS_TEST_TMPDIR/out" --keep "$CORPUS/meminfo.patch" 2>&1)
-	w1=$(sed -n 's/.*work directory kept: //p' <<<"$out")
+	w1=$(kept_work "$out")
 	out=$(kbp_debian -o "$BATS_TEST_TMPDIR/out" --keep "$CORPUS/consoles-sympos.patch" 2>&1)
-	w2=$(sed -n 's/.*work directory kept: //p' <<<"$out")
+	w2=$(kept_work "$out")
 	[ -d "$w1" ] && [ -d "$w2" ]
 	# The stock kernel's addresses, from its own kallsyms (nokaslr).
 	addr=$(awk '$3 == "meminfo_proc_show" { print $1 }' "$KALLSYMS")

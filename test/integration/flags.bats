@@ -13,7 +13,7 @@ setup_file() {
 kept_build() {
 	local out
 	out=$(kbp -o "$BATS_TEST_TMPDIR/out" --keep "$1" 2>&1) || { echo "$out" >&2; return 1; }
-	sed -n 's/.*work directory kept: //p' <<<"$out"
+	kept_work "$out"
 }
 
 @test "original functions match the running kernel's bytes; patched ones don't" {

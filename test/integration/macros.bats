@@ -337,7 +337,7 @@ EOF
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ $output == *"post_patch callback: kbp_state_post_patch"* ]]
-	work=$(sed -n 's/^kbuild-patch: work directory kept: //p' <<<"$output")
+	work=$(kept_work "$output")
 	[ -d "$work" ]
 	# kbuild's own record of the compile commands.
 	grep -qF -- "-I$prefix/share/kbuild-patch/kmod" "$work/patched/kernel/exit.o.cmd"

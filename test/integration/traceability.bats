@@ -136,7 +136,7 @@ insns() {
 	run kbp -o "$out" --explain --keep "$CORPUS/header-loadavg.patch"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	work=$(sed -n 's/.*work directory kept: //p' <<<"$output")
+	work=$(kept_work "$output")
 	[ -d "$work" ]
 	line=$(grep -F 'fs/proc/loadavg.o: explain: loadavg_proc_show: first difference at ' <<<"$output")
 	soff=$(sed -n 's/.*(\.text\.loadavg_proc_show+\(0x[0-9a-f]*\)).*/\1/p' <<<"$line")
