@@ -353,3 +353,63 @@ EOF
 	[[ $output == *"KBP_STATE: the patched files declare the same state id with different versions: $((0x6b627374)) 2 $((0x6b627374)) 3"* ]]
 	[ -z "$(ls -A "$out" 2>/dev/null)" ]
 }
+
+@test "KBP_STATIC_CALL: new code in a module calls through the module's own static-call key, follows its update at the module's init, and the crypto self-tests pass through it" {
+	local out=$BATS_TEST_TMPDIR/out ko m mods=() deps
+	ko=$out/livepatch-static-call-module.ko
+	macros_build static-call-module
+	# Statically: the new ctr_crypt reads the module's key through a klp
+	# relocation and leaves no static call site or trampoline call behind.
+	[ "$(count_relas "$ko" .klp.rela.aesni_intel..text.ctr_crypt '\.klp\.sym\.aesni_intel\.__SCK__aesni_ctr_enc_tfm,0')" -ge 2 ]
+	if readelf -rW "$ko" | grep '__SCT__aesni_ctr_enc_tfm'; then false; fi
+	if readelf -SW "$ko" | grep -F .static_call_sites; then false; fi
+	# aesni-intel.ko and the modules it needs, in load order.
+	deps=$(modinfo -F depends "$K/build/arch/x86/crypto/aesni-intel.ko")
+	deps="cryptd ${deps//,/ }"
+	for m in $deps; do
+		mods+=(--module "$(find "$K/build" -name "${m//_/[-_]}.ko" | head -1)")
+	done
+	mods+=(--module "$K/build/arch/x86/crypto/aesni-intel.ko" --module "$ko")
+	cat >"$BATS_TEST_TMPDIR/guest.sh" <<EOF
+fail() { echo "KBP-FAIL: \$*"; exit 1; }
+for m in $deps; do insmod /modules/\$m.ko || fail "insmod \$m"; done
+$GUEST_HELPERS
+markers() { dmesg | grep -c 'kbp-sc: ctr_crypt calls'; }
+# Without the patch: the module's self-tests run the old ctr_crypt.
+insmod /modules/aesni-intel.ko || fail "insmod aesni-intel"
+[ "\$(markers)" = 0 ] || fail "a marker before the patch"
+unload aesni_intel
+# The patch first, then the module: the new ctr_crypt is live from the
+# module's init on, where the key is updated (to the AVX variant if the
+# CPU has AVX), before the self-tests.
+insmod /modules/livepatch-static-call-module.ko || fail "insmod livepatch"
+wait_transition livepatch_static_call_module
+dmesg -c >/dev/null
+insmod /modules/aesni-intel.ko || fail "insmod aesni-intel under the patch"
+cat /sys/kernel/livepatch/livepatch_static_call_module/aesni_intel/patched | sed 's/^/KBP-PATCHED /'
+dmesg | sed -n 's/^\[[ 0-9.]*\] //; s/^kbp-sc: ctr_crypt calls \([a-z_0-9]*\).*/KBP-CALLS \1/p' | sort -u
+dmesg | grep -q 'AES CTR mode by8 optimization enabled' && echo KBP-BY8
+grep -A4 '^driver *: __ctr-aes-aesni' /proc/crypto | sed -n 's/^selftest *: /KBP-SELFTEST /p'
+dmesg | grep '^\[[ 0-9.]*\] alg: ' | sed 's/^/KBP-ALG /'
+# Reverted: disabled, unloaded, the module reloaded: no marker.
+echo 0 >/sys/kernel/livepatch/livepatch_static_call_module/enabled
+wait_transition livepatch_static_call_module
+unload livepatch_static_call_module
+unload aesni_intel
+dmesg -c >/dev/null
+insmod /modules/aesni-intel.ko || fail "insmod aesni-intel after the unload"
+echo "KBP-AFTER \$(markers)"
+EOF
+	run vm_run "$BATS_TEST_TMPDIR/guest.sh" "${mods[@]}"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(sed -n 's/^KBP-PATCHED //p' <<<"$output" | tr -d '\r')" = 1 ]
+	# The call went to the key's function as the module's init set it.
+	local want=aesni_ctr_enc
+	! grep -q '^KBP-BY8' <<<"$output" || want=aesni_ctr_enc_avx_tfm
+	[ "$(sed -n 's/^KBP-CALLS //p' <<<"$output" | tr -d '\r')" = "$want" ]
+	# Through it, the CTR self-tests (known-answer vectors) passed.
+	[ "$(sed -n 's/^KBP-SELFTEST //p' <<<"$output" | tr -d '\r' | sort -u)" = passed ]
+	if grep '^KBP-ALG ' <<<"$output"; then false; fi
+	[ "$(sed -n 's/^KBP-AFTER //p' <<<"$output" | tr -d '\r')" = 0 ]
+}
