@@ -30,6 +30,10 @@ check_page() {
 	check_page "$REPO/scripts/kbuild-patch-vm" "$REPO/man/kbuild-patch-vm.1"
 }
 
+@test "kbuild-patch-ci(1) documents exactly the options of kbuild-patch-ci --help" {
+	check_page "$REPO/scripts/kbuild-patch-ci" "$REPO/man/kbuild-patch-ci.1"
+}
+
 @test "create-diff-object(1) documents exactly the options of create-diff-object --help" {
 	check_page "$REPO/create-diff-object/create-diff-object" \
 		"$REPO/man/create-diff-object.1"
