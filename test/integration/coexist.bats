@@ -249,6 +249,17 @@ run_guest() {
 	[ "$(cat $KP/post_hits)" = 0 ] || kbp_fail "a post_handler ran"
 	rmmod kbp_kprobe_test || kbp_fail "rmmod kbp_kprobe_test"
 	expect_ops "after rmmod of the kprobe" 0
+	step "the other order: a kprobe on the patched function"
+	load_lp
+	expect_live "patched, not probed"
+	insmod /modules/kbp-kprobe-test.ko symbol=$FN post=0 || kbp_fail "insmod kbp-kprobe-test on the patched function"
+	expect_probe_fires "patched, then probed"
+	expect_live "patched, then probed"
+	expect_ops "patched, then probed" 2
+	rmmod kbp_kprobe_test || kbp_fail "rmmod kbp_kprobe_test"
+	expect_live "patched, kprobe removed"
+	unload_lp
+	expect_not_live "after the second unload"
 	EOF
 	run_guest "$BATS_TEST_TMPDIR/body"
 }
@@ -276,6 +287,14 @@ run_guest() {
 	rmmod kbp_kprobe_test || kbp_fail "rmmod kbp_kprobe_test"
 	load_lp
 	expect_live "after the load"
+	step "the other order: a kprobe with a post_handler on the patched function must fail with EBUSY"
+	if insmod /modules/kbp-kprobe-test.ko symbol=$FN post=1 2>/tmp/kprobe.err; then
+		kbp_fail "a kprobe with a post_handler was registered on the patched function"
+	fi
+	step "kprobe refused: $(cat /tmp/kprobe.err)"
+	grep -q 'Device or resource busy' /tmp/kprobe.err || kbp_fail "the kprobe did not fail with EBUSY"
+	! grep -q '^kbp_kprobe_test ' /proc/modules || kbp_fail "kbp_kprobe_test is loaded"
+	expect_live "after the refused kprobe"
 	unload_lp
 	expect_not_live "after the unload"
 	EOF
