@@ -133,6 +133,7 @@ static int read_sections(struct kbp_elf *kelf)
 {
 	size_t shstrndx, i;
 	Elf_Scn *scn = NULL;
+	int err;
 
 	if (elf_getshdrnum(kelf->elf, &kelf->nr_secs) ||
 	    elf_getshdrstrndx(kelf->elf, &shstrndx)) {
@@ -141,7 +142,8 @@ static int read_sections(struct kbp_elf *kelf)
 		return -1;
 	}
 	if (!kelf->nr_secs) {
-		ERROR("%s: no section headers", kelf->path);
+		ERROR("%s: no section headers (a truncated or corrupt object?)",
+		      kelf->path);
 		return -1;
 	}
 	kelf->secs = calloc(kelf->nr_secs, sizeof(*kelf->secs));
@@ -176,9 +178,10 @@ static int read_sections(struct kbp_elf *kelf)
 			return -1;
 		}
 		data = elf_getdata(scn, NULL);
-		if (!data && elf_errno()) {
+		err = elf_errno();
+		if (!data && err) {
 			ERROR("%s: %s: cannot read data: %s", kelf->path,
-			      sec->name, elf_errmsg(-1));
+			      sec->name, elf_errmsg(err));
 			return -1;
 		}
 		sec->size = sec->sh.sh_size;
@@ -229,6 +232,12 @@ static int read_symbols(struct kbp_elf *kelf)
 	if (!symtab) {
 		ERROR("%s: no symbol table; was the object stripped?",
 		      kelf->path);
+		return -1;
+	}
+	if (!symtab->sh.sh_link || symtab->sh.sh_link >= kelf->nr_secs ||
+	    kelf->secs[symtab->sh.sh_link].sh.sh_type != SHT_STRTAB) {
+		ERROR("%s: %s: bad string table index %u", kelf->path,
+		      symtab->name, symtab->sh.sh_link);
 		return -1;
 	}
 	data = elf_getdata(elf_getscn(kelf->elf, symtab->index), NULL);

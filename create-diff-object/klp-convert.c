@@ -257,6 +257,11 @@ static int check_header(struct kc *kc)
 		    elf_errmsg(-1));
 		return -1;
 	}
+	if (!kc->shnum) {
+		err("%s: no section headers (a truncated or corrupt file?)",
+		    kc->file);
+		return -1;
+	}
 	return 0;
 }
 
