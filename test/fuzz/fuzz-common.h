@@ -22,10 +22,27 @@
 /* No output of a tool needs more: a bigger one is a bug, not a disk. */
 #define FUZZ_MAX_FILE	(64UL << 20)
 
+static char fuzz_dir[256];
+
+/* At exit: remove the scratch files (fork mode starts many processes). */
+static void fuzz_cleanup(void)
+{
+	static const char *const names[] = { "in.o", "out.o", "manifest",
+					     "in.ko", "out.ko" };
+	char path[300];
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", fuzz_dir, names[i]);
+		unlink(path);
+	}
+	rmdir(fuzz_dir);
+}
+
 /* $TMPDIR-independent scratch dir, on tmpfs when there is one. */
 static inline const char *fuzz_scratch(void)
 {
-	static char dir[256];
+	char *dir = fuzz_dir;
 	const char *base;
 
 	struct rlimit rl = { FUZZ_MAX_FILE, FUZZ_MAX_FILE };
@@ -39,11 +56,12 @@ static inline const char *fuzz_scratch(void)
 		abort();
 	}
 	base = access("/dev/shm", W_OK) ? "/tmp" : "/dev/shm";
-	snprintf(dir, sizeof(dir), "%s/kbp-fuzz.%d", base, (int)getpid());
+	snprintf(dir, sizeof(fuzz_dir), "%s/kbp-fuzz.%d", base, (int)getpid());
 	if (mkdir(dir, 0700) && access(dir, W_OK)) {
 		perror(dir);
 		abort();
 	}
+	atexit(fuzz_cleanup);
 	return dir;
 }
 
