@@ -160,6 +160,11 @@ rela_set() { elf_rela_poke "$6" "$1" "$2" "$3" "$4" "$5"; }
 		shdr_set .text.body_changed "$SH_ADDRALIGN" 8 3
 }
 
+@test "create-diff-object: a special section without contents exits 1" {
+	cdo_refuses patched "__mcount_loc: a special section without contents" \
+		shdr_set __mcount_loc "$SH_TYPE" 4 8
+}
+
 @test "create-diff-object: an undefined STT_FUNC symbol is no crash: the diff is the same" {
 	local und
 	und=$(readelf -sW "$(cdo_patched body)" | awk '$7 == "UND" && $8 == "printk"')
