@@ -6,10 +6,15 @@
  *
  * Environment (read once):
  *   KBP_FUZZ_OTHER    the fixed object (required)
- *   KBP_FUZZ_SIDE     "orig": the input is ORIG.o; else it is PATCHED.o
+ *   KBP_FUZZ_SIDE     "orig": the input is ORIG.o; "patched" (default):
+ *                     it is PATCHED.o; "symbols", "sealed", "symvers":
+ *                     it is the --symbols vmlinux, the --ibt-sealed
+ *                     vmlinux.o or the Module.symvers, and the pair is
+ *                     KBP_FUZZ_OTHER and KBP_FUZZ_PATCHED
  *   KBP_FUZZ_SYMBOLS  optional --symbols file (a vmlinux)
  *   KBP_FUZZ_SYMVERS  optional --symvers file
  *   KBP_FUZZ_OBJNAME  optional --objname (default vmlinux)
+ *   KBP_FUZZ_PATCHED  PATCHED.o when the input is another file
  *
  * Every input must end in one of the documented exit codes (0-3), with
  * no sanitizer report, crash, hang or leak.
@@ -31,9 +36,14 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	const char *symbols = getenv("KBP_FUZZ_SYMBOLS");
 	const char *symvers = getenv("KBP_FUZZ_SYMVERS");
 	const char *objname = getenv("KBP_FUZZ_OBJNAME");
-	char *argv[16];
+	const char *patched = getenv("KBP_FUZZ_PATCHED");
+	const char *sealed = NULL;
+	char *argv[20];
 	int argc = 0, ret;
 	bool orig_side = side && !strcmp(side, "orig");
+	bool other_file = side && (!strcmp(side, "symbols") ||
+				   !strcmp(side, "sealed") ||
+				   !strcmp(side, "symvers"));
 
 	if (!other) {
 		fprintf(stderr, "fuzz-cdo: set KBP_FUZZ_OTHER to a valid object\n");
@@ -45,6 +55,18 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		fuzz_path(man, sizeof(man), "manifest");
 	}
 	fuzz_write(in, data, size);
+	if (other_file) {
+		if (!patched) {
+			fprintf(stderr, "fuzz-cdo: set KBP_FUZZ_PATCHED\n");
+			abort();
+		}
+		if (!strcmp(side, "symbols"))
+			symbols = in;
+		else if (!strcmp(side, "sealed"))
+			sealed = in;
+		else
+			symvers = in;
+	}
 
 	argv[argc++] = "create-diff-object";
 	if (symbols) {
@@ -55,14 +77,23 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		argv[argc++] = "--symvers";
 		argv[argc++] = (char *)symvers;
 	}
+	if (sealed) {
+		argv[argc++] = "--ibt-sealed";
+		argv[argc++] = (char *)sealed;
+	}
 	if (objname) {
 		argv[argc++] = "--objname";
 		argv[argc++] = (char *)objname;
 	}
 	argv[argc++] = "--manifest";
 	argv[argc++] = man;
-	argv[argc++] = orig_side ? in : (char *)other;
-	argv[argc++] = orig_side ? (char *)other : in;
+	if (other_file) {
+		argv[argc++] = (char *)other;
+		argv[argc++] = (char *)patched;
+	} else {
+		argv[argc++] = orig_side ? in : (char *)other;
+		argv[argc++] = orig_side ? (char *)other : in;
+	}
 	argv[argc++] = out;
 	argv[argc] = NULL;
 
