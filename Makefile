@@ -7,7 +7,8 @@
 #   make demo            build the test kernel, a demo livepatch, load it
 #   make bench           measure each phase (writes bench-results.md)
 #   make check-sanitize  the tools' unit suites with ASan+UBSan builds
-#   make fuzz            the long fuzz run (FUZZ_TIME seconds, FUZZ_DIR)
+#   make fuzz            the long fuzz run (FUZZ_TIME seconds, FUZZ_DIR,
+#                        FUZZ_KERNEL=K to seed from a real kbuild-patch run)
 PREFIX ?= /usr/local
 BINDIR = $(PREFIX)/bin
 LIBEXECDIR = $(PREFIX)/libexec/kbuild-patch
@@ -80,7 +81,8 @@ check-sanitize:
 		test/run-tests $(SAN_SUITES)
 
 fuzz:
-	nice -n 19 test/fuzz/run-fuzz --time $(FUZZ_TIME) $(FUZZ_DIR)
+	nice -n 19 test/fuzz/run-fuzz --time $(FUZZ_TIME) \
+		$(if $(FUZZ_KERNEL),--kernel $(FUZZ_KERNEL)) $(FUZZ_DIR)
 
 .PHONY: all tools install uninstall check check-unit demo bench clean \
 	check-sanitize fuzz
