@@ -6,6 +6,9 @@
 #   make check-unit      fast tests, no kernel needed
 #   make demo            build the test kernel, a demo livepatch, load it
 #   make bench           measure each phase (writes bench-results.md)
+#   make check-sanitize  the tools' unit suites with ASan+UBSan builds
+#   make fuzz            the long fuzz run (FUZZ_TIME seconds, FUZZ_DIR,
+#                        FUZZ_KERNEL=K to seed from a real kbuild-patch run)
 PREFIX ?= /usr/local
 BINDIR = $(PREFIX)/bin
 LIBEXECDIR = $(PREFIX)/libexec/kbuild-patch
@@ -46,6 +49,7 @@ uninstall:
 
 check: tools
 	test/run-tests test/unit test/integration
+	$(MAKE) check-sanitize
 
 check-unit: tools
 	test/run-tests test/unit
@@ -59,4 +63,26 @@ bench: tools
 clean:
 	$(MAKE) -C create-diff-object clean
 
-.PHONY: all tools install uninstall check check-unit demo bench clean
+# Fuzzing and sanitizers (test/fuzz/). check-sanitize builds the tools
+# with clang -fsanitize=address,undefined into $(SAN_DIR) and runs the
+# unit suites that exercise them with those binaries (KBP_TOOLS_DIR). A
+# sanitizer report aborts the tool (exit 134), never exit 1.
+SAN_DIR ?= $(CURDIR)/out/sanitize
+SAN_SUITES = test/unit/create-diff-object.bats test/unit/klp-convert.bats \
+	test/unit/malformed.bats
+FUZZ_DIR ?= $(CURDIR)/out/fuzz-run
+FUZZ_TIME ?= 3600
+
+check-sanitize:
+	$(MAKE) -C test/fuzz sanitize O=$(SAN_DIR)
+	KBP_TOOLS_DIR=$(SAN_DIR)/tools \
+	ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:abort_on_error=1 \
+		test/run-tests $(SAN_SUITES)
+
+fuzz:
+	nice -n 19 test/fuzz/run-fuzz --time $(FUZZ_TIME) \
+		$(if $(FUZZ_KERNEL),--kernel $(FUZZ_KERNEL)) $(FUZZ_DIR)
+
+.PHONY: all tools install uninstall check check-unit demo bench clean \
+	check-sanitize fuzz

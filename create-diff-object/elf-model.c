@@ -133,11 +133,17 @@ static int read_sections(struct kbp_elf *kelf)
 {
 	size_t shstrndx, i;
 	Elf_Scn *scn = NULL;
+	int err;
 
 	if (elf_getshdrnum(kelf->elf, &kelf->nr_secs) ||
 	    elf_getshdrstrndx(kelf->elf, &shstrndx)) {
 		ERROR("%s: cannot read section headers: %s", kelf->path,
 		      elf_errmsg(-1));
+		return -1;
+	}
+	if (!kelf->nr_secs) {
+		ERROR("%s: no section headers (a truncated or corrupt object?)",
+		      kelf->path);
 		return -1;
 	}
 	kelf->secs = calloc(kelf->nr_secs, sizeof(*kelf->secs));
@@ -164,10 +170,18 @@ static int read_sections(struct kbp_elf *kelf)
 			      i, elf_errmsg(-1));
 			return -1;
 		}
+		/* The writer keeps alignments: refuse absurd ones. */
+		if ((sec->sh.sh_addralign & (sec->sh.sh_addralign - 1)) ||
+		    sec->sh.sh_addralign > KBP_MAX_ALIGN) {
+			ERROR("%s: %s: bad section alignment %#lx", kelf->path,
+			      sec->name, (unsigned long)sec->sh.sh_addralign);
+			return -1;
+		}
 		data = elf_getdata(scn, NULL);
-		if (!data && elf_errno()) {
+		err = elf_errno();
+		if (!data && err) {
 			ERROR("%s: %s: cannot read data: %s", kelf->path,
-			      sec->name, elf_errmsg(-1));
+			      sec->name, elf_errmsg(err));
 			return -1;
 		}
 		sec->size = sec->sh.sh_size;
@@ -186,6 +200,22 @@ static int read_sections(struct kbp_elf *kelf)
 	return 0;
 }
 
+/*
+ * In a relocatable object, a symbol's value is an offset into its
+ * section: every later stage reads [value, value + size) of the section.
+ */
+static bool sym_out_of_bounds(const struct kbp_elf *kelf,
+			      const struct symbol *sym)
+{
+	const struct section *sec = sym->sec;
+
+	if (!sec || kelf->ehdr.e_type != ET_REL || sym->type == STT_FILE ||
+	    sym->type == STT_SECTION)
+		return false;
+	return sym->sym.st_value > sec->size ||
+	       sym->sym.st_size > sec->size - sym->sym.st_value;
+}
+
 static int read_symbols(struct kbp_elf *kelf)
 {
 	struct section *symtab = NULL;
@@ -202,6 +232,12 @@ static int read_symbols(struct kbp_elf *kelf)
 	if (!symtab) {
 		ERROR("%s: no symbol table; was the object stripped?",
 		      kelf->path);
+		return -1;
+	}
+	if (!symtab->sh.sh_link || symtab->sh.sh_link >= kelf->nr_secs ||
+	    kelf->secs[symtab->sh.sh_link].sh.sh_type != SHT_STRTAB) {
+		ERROR("%s: %s: bad string table index %u", kelf->path,
+		      symtab->name, symtab->sh.sh_link);
 		return -1;
 	}
 	data = elf_getdata(elf_getscn(kelf->elf, symtab->index), NULL);
@@ -252,6 +288,14 @@ static int read_symbols(struct kbp_elf *kelf)
 			}
 			sym->sec = &kelf->secs[shndx];
 		}
+		if (sym_out_of_bounds(kelf, sym)) {
+			ERROR("%s: %s: value %#lx size %#lx lies outside its section %s (size %#zx)",
+			      kelf->path, sym->name,
+			      (unsigned long)sym->sym.st_value,
+			      (unsigned long)sym->sym.st_size, sym->sec->name,
+			      sym->sec->size);
+			return -1;
+		}
 		if (sym->type == STT_FILE) {
 			file = sym->name;
 			if (!kelf->file)
@@ -299,6 +343,48 @@ static int read_symbols(struct kbp_elf *kelf)
 	return 0;
 }
 
+/* The width of the field a relocation writes. */
+static size_t rela_width(unsigned int type)
+{
+	switch (type) {
+	case R_X86_64_NONE:
+		return 0;
+	case R_X86_64_8:
+	case R_X86_64_PC8:
+		return 1;
+	case R_X86_64_16:
+	case R_X86_64_PC16:
+		return 2;
+	case R_X86_64_64:
+	case R_X86_64_PC64:
+	case R_X86_64_GOTOFF64:
+	case R_X86_64_GOTPC64:
+	case R_X86_64_GOT64:
+	case R_X86_64_GOTPCREL64:
+	case R_X86_64_GOTPLT64:
+	case R_X86_64_PLTOFF64:
+	case R_X86_64_SIZE64:
+	case R_X86_64_DTPOFF64:
+	case R_X86_64_TPOFF64:
+	case R_X86_64_DTPMOD64:
+		return 8;
+	default:
+		return 4;
+	}
+}
+
+/* In a relocatable object, a relocated field lies inside its section. */
+static bool rela_out_of_bounds(const struct kbp_elf *kelf,
+			       const struct section *base,
+			       const GElf_Rela *r)
+{
+	size_t width = rela_width(GELF_R_TYPE(r->r_info));
+
+	if (kelf->ehdr.e_type != ET_REL)
+		return false;
+	return r->r_offset > base->size || width > base->size - r->r_offset;
+}
+
 static int read_relas(struct kbp_elf *kelf)
 {
 	size_t i, j;
@@ -314,8 +400,9 @@ static int read_relas(struct kbp_elf *kelf)
 		}
 		if (!is_rela_section(sec))
 			continue;
-		if (sec->sh.sh_info >= kelf->nr_secs ||
-		    !sec->sh.sh_entsize) {
+		if (!sec->sh.sh_info || sec->sh.sh_info >= kelf->nr_secs ||
+		    sec->sh.sh_entsize != sizeof(Elf64_Rela) ||
+		    is_rela_section(&kelf->secs[sec->sh.sh_info])) {
 			ERROR("%s: %s: bad relocation section header",
 			      kelf->path, sec->name);
 			return -1;
@@ -349,6 +436,13 @@ static int read_relas(struct kbp_elf *kelf)
 			if (symndx >= kelf->nr_syms) {
 				ERROR("%s: %s: relocation %zu: symbol %zu out of range",
 				      kelf->path, sec->name, j, symndx);
+				return -1;
+			}
+			if (rela_out_of_bounds(kelf, sec->base, &grela)) {
+				ERROR("%s: %s: relocation %zu at offset %#lx lies outside %s (size %#zx)",
+				      kelf->path, sec->name, j,
+				      (unsigned long)grela.r_offset,
+				      sec->base->name, sec->base->size);
 				return -1;
 			}
 			r->offset = grela.r_offset;

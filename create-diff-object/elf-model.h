@@ -13,6 +13,9 @@
 
 #include "strmap.h"
 
+/* No section of a kernel object is aligned to more than a huge page. */
+#define KBP_MAX_ALIGN	(1UL << 21)
+
 enum kbp_status {
 	ST_UNKNOWN = 0,
 	ST_SAME,	/* has a twin with identical contents */

@@ -186,7 +186,7 @@ static int include_functions(struct diff_ctx *ctx)
 	for (i = 1; i < ctx->patched->nr_syms; i++) {
 		struct symbol *sym = &ctx->patched->syms[i];
 
-		if (sym->type != STT_FUNC || is_cold_part(sym) ||
+		if (!sym->sec || sym->type != STT_FUNC || is_cold_part(sym) ||
 		    (sym->status == ST_SAME && !sym->patch_caller &&
 		     !sym->untraceable))
 			continue;

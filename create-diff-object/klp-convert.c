@@ -52,6 +52,7 @@
 #define KLP_OBJNAME_MAX		55
 #define KLP_SYMNAME_MAX		511
 #define KLP_RELA_FLAGS		(SHF_ALLOC | SHF_INFO_LINK | SHF_RELA_LIVEPATCH)
+#define KLP_MAX_ALIGN		(1UL << 21)
 
 static const char *progname = "klp-convert";
 static bool debug;	/* the only mutable global: set once by main() */
@@ -256,10 +257,25 @@ static int check_header(struct kc *kc)
 		    elf_errmsg(-1));
 		return -1;
 	}
+	if (!kc->shnum) {
+		err("%s: no section headers (a truncated or corrupt file?)",
+		    kc->file);
+		return -1;
+	}
 	return 0;
 }
 
-/* Find the symbol table, refuse SHT_REL, and check the section count. */
+/*
+ * The output keeps each section's alignment, so an absurd one (corrupt
+ * input) would make a huge file. Nothing in a kernel object is aligned
+ * to more than a huge page.
+ */
+static bool bad_align(uint64_t align)
+{
+	return (align & (align - 1)) || align > KLP_MAX_ALIGN;
+}
+
+/* Find the symbol table, refuse SHT_REL and absurd alignments. */
 static int find_symtab(struct kc *kc)
 {
 	GElf_Shdr sh;
@@ -272,6 +288,11 @@ static int find_symtab(struct kc *kc)
 		if (sh.sh_type == SHT_REL) {
 			err("%s: %s: SHT_REL relocation section; x86_64 kernel modules use SHT_RELA only",
 			    kc->file, secname(kc, i));
+			return -1;
+		}
+		if (bad_align(sh.sh_addralign)) {
+			err("%s: %s: bad section alignment %#lx", kc->file,
+			    secname(kc, i), (unsigned long)sh.sh_addralign);
 			return -1;
 		}
 		if (sh.sh_type != SHT_SYMTAB)
@@ -299,6 +320,11 @@ static int find_symtab(struct kc *kc)
 	if (!data)
 		return -1;
 	kc->nsyms = data->d_size / sizeof(Elf64_Sym);
+	if (!kc->nsyms || !data->d_buf) {
+		err("%s: %s: empty symbol table", kc->file,
+		    secname(kc, kc->symndx));
+		return -1;
+	}
 	kc->syms = malloc(data->d_size ? data->d_size : 1);
 	kc->objlen = calloc(kc->nsyms ? kc->nsyms : 1, 1);
 	kc->secs = calloc(kc->shnum + 1, sizeof(*kc->secs));
@@ -827,6 +853,11 @@ static int write_elf(struct kc *kc, int fd)
 
 	if (!shd)
 		return -1;
+	if (!shd->d_buf && shd->d_size) {
+		err("%s: %s: the section name table has no data", kc->file,
+		    secname(kc, kc->shstrndx));
+		return -1;
+	}
 	out = elf_begin(fd, ELF_C_WRITE, NULL);
 	if (!out) {
 		err("%s: elf_begin: %s", kc->file, elf_errmsg(-1));
@@ -840,7 +871,8 @@ static int write_elf(struct kc *kc, int fd)
 	}
 
 	/* New names go after the old ones, so no old offset moves. */
-	memcpy(shstr, shd->d_buf, shd->d_size);
+	if (shd->d_size)
+		memcpy(shstr, shd->d_buf, shd->d_size);
 	size = shd->d_size;
 	for (i = 0; i < kc->nklp; i++) {
 		ks = kc->klp[i];

@@ -92,6 +92,11 @@ int special_sections_init(struct diff_ctx *ctx)
 		if (!is_special_section(sec) || !sec->size || !sec->rela ||
 		    sec->ignore)
 			continue;
+		if (!sec->data) {
+			ERROR("%s: %s: a special section without contents (type %u)",
+			      ctx->display, sec->name, sec->sh.sh_type);
+			return -1;
+		}
 		es = entry_size(ctx, sec);
 		if (!es) {
 			DEBUG("%s: %s: entries of unknown size; dropped",

@@ -8,8 +8,7 @@
 load klp-convert/helpers
 
 setup_file() {
-	export KC="$BATS_FILE_TMPDIR/klp-convert"
-	gcc -O2 -g -Wall -Wextra -Werror -o "$KC" "$SRC_C" -lelf
+	build_klp_convert
 	export IN="$BATS_FILE_TMPDIR/in.ko" OUT="$BATS_FILE_TMPDIR/out.ko"
 	build_ko "$IN"
 	"$KC" "$IN" "$OUT" 2>"$BATS_FILE_TMPDIR/out.log"

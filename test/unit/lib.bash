@@ -28,9 +28,16 @@ CDO_BASE_EXPORTS=(printk __fentry__ __x86_return_thunk
 	__x86_indirect_thunk_rax)
 
 # cdo_build_tool: build create-diff-object from a copy of its sources and
-# export CDO, its path.
+# export CDO, its path. With KBP_TOOLS_DIR set (make check-sanitize), use
+# the create-diff-object built there instead.
 cdo_build_tool() {
 	local dir="$BATS_FILE_TMPDIR/cdo-tool"
+
+	if [ -n "${KBP_TOOLS_DIR:-}" ]; then
+		[ -x "$KBP_TOOLS_DIR/create-diff-object" ] || return 1
+		export CDO="$KBP_TOOLS_DIR/create-diff-object"
+		return 0
+	fi
 
 	mkdir -p "$dir"
 	cp "$CDO_SRC"/*.c "$CDO_SRC"/*.h "$CDO_SRC/Makefile" "$dir/"

@@ -35,6 +35,18 @@ cc_klp() {
 	objcopy --redefine-syms="$map" "$out"
 }
 
+# build_klp_convert: build klp-convert and export KC, its path. With
+# KBP_TOOLS_DIR set (make check-sanitize), use the one built there.
+build_klp_convert() {
+	if [ -n "${KBP_TOOLS_DIR:-}" ]; then
+		[ -x "$KBP_TOOLS_DIR/klp-convert" ] || return 1
+		export KC="$KBP_TOOLS_DIR/klp-convert"
+		return 0
+	fi
+	export KC="$BATS_FILE_TMPDIR/klp-convert"
+	gcc -O2 -g -Wall -Wextra -Werror -o "$KC" "$SRC_C" -lelf
+}
+
 # tmpdir: the test's scratch directory (the file's one in setup_file).
 tmpdir() {
 	echo "${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR}"
