@@ -114,11 +114,16 @@ in_shells() {
 
 @test "kbuild-patch-wait: after a disable it waits until the module is released" {
 	patch livepatch_fix 1 0
-	rm -r "$S/kernel/livepatch/livepatch_fix" # the unpatching finished
-	# Still referenced: the kernel drops it asynchronously.
+	# The unpatching finished, but the kernel has not freed the patch yet.
+	echo 0 >"$S/kernel/livepatch/livepatch_fix/transition"
 	in_shells -t 1 livepatch_fix
 	[ "$status" -eq 2 ]
-	[[ $output == *"livepatch_fix is disabled, but $S/module/livepatch_fix/refcnt still reads 1 after 1 s"* ]]
+	[[ $output == *"livepatch_fix is disabled, but not released after 1 s: $S/kernel/livepatch/livepatch_fix is still there"* ]]
+	# Freed, but still referenced: the kernel drops it asynchronously.
+	rm -r "$S/kernel/livepatch/livepatch_fix"
+	in_shells -t 1 livepatch_fix
+	[ "$status" -eq 2 ]
+	[[ $output == *"livepatch_fix is disabled, but not released after 1 s: $S/module/livepatch_fix/refcnt still reads 1"* ]]
 	(sleep 1; echo 0 >"$S/module/livepatch_fix/refcnt") &
 	run dash "$WAIT" -t 30 livepatch_fix
 	wait
