@@ -65,7 +65,7 @@ start_sleeper
 echo 0 >/sys/kernel/livepatch/"$MOD"/enabled || fail "disable failed"
 t0=$(uptime_s)
 expect_blocked unpatching "^    \\[<[0-9a-f]+>\\] hrtimer_nanosleep\\+0x[0-9a-f]+/0x[0-9a-f]+ \\[$MOD\\]\$"
-kbuild-patch-wait --timeout 40 "$MOD" || fail "unpatching: kbuild-patch-wait exited $? (the fake signal did not help)"
+kbuild-patch-wait --timeout 60 "$MOD" || fail "unpatching: kbuild-patch-wait exited $? (the fake signal did not help)"
 dt=$(($(uptime_s) - t0))
 [ ! -d /sys/kernel/livepatch/"$MOD" ] || fail "unpatching: still registered"
 kill -0 $sleeper || fail "the sleeper did not survive the fake signal"
