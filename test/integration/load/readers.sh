@@ -4,8 +4,8 @@
 # " kbp-patched") is loaded, enabled, disabled and removed ROUNDS times.
 # Each reader keeps every distinct output it sees (by md5), counted per
 # phase: "run" during the rounds, "after" once the final disable has
-# finished. Set before this runs: MOD, KO, ROUNDS, READERS, HOLD (seconds
-# each state is held).
+# finished. Set before this runs: MOD, KO, ROUNDS, READERS, HOLD (how many
+# reads each reader makes at least in each state).
 fail() {
 	echo "KBP-FAIL: $*"
 	exit 1
@@ -43,12 +43,32 @@ reader() {
 	done
 }
 
+# reads I: how many reads reader I has made so far.
+reads() {
+	cat /tmp/r"$1"/run.* /tmp/r"$1"/after.* 2>/dev/null | wc -l
+}
+# hold: let every reader make at least HOLD more reads (counted, not timed:
+# under TCG on a busy host the guest clock jumps).
+hold() {
+	_i=0
+	while [ $_i -lt "$READERS" ]; do
+		_goal=$(($(reads $_i) + HOLD))
+		_n=0
+		while [ "$(reads $_i)" -lt "$_goal" ]; do
+			_n=$((_n + 1))
+			[ $_n -le 600 ] || fail "reader $_i makes no progress"
+			sleep 0.1
+		done
+		_i=$((_i + 1))
+	done
+}
+
 i=0
 while [ $i -lt "$READERS" ]; do
 	reader $i &
 	i=$((i + 1))
 done
-sleep "$HOLD"
+hold
 
 t_max=0
 transitions=0
@@ -72,7 +92,7 @@ while [ "$round" -le "$ROUNDS" ]; do
 	insmod /modules/"$KO" || fail "round $round: insmod failed"
 	timed_wait "round $round enable"
 	[ "$(cat /sys/kernel/livepatch/"$MOD"/enabled)" = 1 ] || fail "round $round: not enabled"
-	sleep "$HOLD"
+	hold
 	echo 0 >/sys/kernel/livepatch/"$MOD"/enabled || fail "round $round: disable failed"
 	timed_wait "round $round disable"
 	[ ! -d /sys/kernel/livepatch/"$MOD" ] || fail "round $round: the patch is still registered"
@@ -80,7 +100,7 @@ while [ "$round" -le "$ROUNDS" ]; do
 	if [ "$round" -eq "$ROUNDS" ]; then
 		echo after >/tmp/phase
 	fi
-	sleep "$HOLD"
+	hold
 	round=$((round + 1))
 done
 touch /tmp/stop
