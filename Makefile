@@ -17,7 +17,8 @@ MANDIR = $(PREFIX)/share/man/man1
 MAN7DIR = $(PREFIX)/share/man/man7
 COMPLETIONDIR = $(PREFIX)/share/bash-completion/completions
 
-SCRIPTS = scripts/kbuild-patch scripts/kbuild-patch-vm scripts/kbuild-patch-ci
+SCRIPTS = scripts/kbuild-patch scripts/kbuild-patch-vm scripts/kbuild-patch-ci \
+	scripts/kbuild-patch-wait
 TOOLS = create-diff-object/create-diff-object create-diff-object/klp-convert
 
 all: tools

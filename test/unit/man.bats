@@ -84,3 +84,11 @@ render() {
 	[ -f "$prefix/share/man/man7/kbuild-patch-macros.7" ]
 	MANPATH=$prefix/share/man man -w kbuild-patch-macros | grep -q "$prefix/share/man/man7/kbuild-patch-macros.7"
 }
+
+@test "kbuild-patch-wait(1) documents exactly the options of kbuild-patch-wait --help, and is installed" {
+	check_page "$REPO/scripts/kbuild-patch-wait" "$REPO/man/kbuild-patch-wait.1"
+	local prefix=$BATS_TEST_TMPDIR/prefix
+	make -s -C "$REPO" install PREFIX="$prefix" >/dev/null
+	[ -x "$prefix/bin/kbuild-patch-wait" ]
+	[ -f "$prefix/share/man/man1/kbuild-patch-wait.1" ]
+}
