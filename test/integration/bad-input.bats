@@ -23,6 +23,7 @@ kconfig	2	fs/proc/Kconfig: the patch changes the kernel's build system
 scripts	2	scripts/mod/modpost.c: the patch changes the kernel's build scripts or host tools (scripts/), which aren't part of the running kernel and would change how the objects are built. Hint: drop that part of the patch
 boot-code	2	arch/x86/boot/main.c: the patch changes boot or real-mode code, which ran before the kernel did and can't be live patched
 tools-only	3	the patches change no compiled file: no functional change
+tools-c-file	3	the patches change no compiled file: no functional change
 creates-file	2	fs/proc/kbp-new.c: the patch creates a file; that can't be live patched. Hint: put new functions in a file the kernel already builds
 deletes-file	2	fs/proc/cmdline.c: the patch deletes a file; that can't be live patched
 renames-file	2	fs/proc/cmdline2.c: the patch renames or copies a file (to this name); that can't be live patched
@@ -219,6 +220,23 @@ case_tools-only() {
 	head -3 "$K/source/tools/testing/selftests/livepatch/functions.sh" | grep -q 'Joe Lawrence'
 	want_also="tools/testing/selftests/livepatch/functions.sh: not part of the running kernel (documentation, user-space tools or selftests): its change is ignored"
 }
+case_tools-c-file() {
+	# A selftest module's C file, without the kernel's build directory
+	# (--kallsyms): not compiled as if it were kernel code, ignored.
+	cat >"$P" <<-'EOF'
+	--- a/tools/testing/selftests/livepatch/test_modules/test_klp_livepatch.c
+	+++ b/tools/testing/selftests/livepatch/test_modules/test_klp_livepatch.c
+	@@ -1,5 +1,6 @@
+	 // SPDX-License-Identifier: GPL-2.0
+	 // Copyright (C) 2014 Seth Jennings <sjenning@redhat.com>
+	+// kbuild-patch test
+	 
+	 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+	 
+	EOF
+	ARGS=(-s "$SRC" -c "$CFG" --kallsyms "$K/build/System.map"
+		--symvers "$K/build/Module.symvers" -o "$OUT" "$P")
+}
 case_creates-file() {
 	cat >"$P" <<-'EOF'
 	--- /dev/null
@@ -411,6 +429,7 @@ case_missing-output-parent() {
 	bad_input tools-only
 	[[ $output == *"$want_also"* ]]
 }
+@test "bad input: tools-c-file" { bad_input tools-c-file; }
 @test "bad input: creates-file" { bad_input creates-file; }
 @test "bad input: deletes-file" { bad_input deletes-file; }
 @test "bad input: renames-file" { bad_input renames-file; }
