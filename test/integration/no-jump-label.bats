@@ -81,14 +81,14 @@ nojl_lifecycle() {
 }
 
 @test "nojl kernel: vmlinux has no jump table; the main kernel's has one" {
-	local k size
+	local k size start stop
 	# The linker script puts __jump_table inside .data, between
 	# __start___jump_table and __stop___jump_table.
 	for k in "$K_MAIN" "$K"; do
-		size=$(nm "$k/vmlinux" | awk '
-			$3 == "__start___jump_table" { s = strtonum("0x" $1) }
-			$3 == "__stop___jump_table" { e = strtonum("0x" $1) }
-			END { print e - s }')
+		start=$(nm "$k/vmlinux" | awk '$3 == "__start___jump_table" { print $1 }')
+		stop=$(nm "$k/vmlinux" | awk '$3 == "__stop___jump_table" { print $1 }')
+		[ -n "$start" ] && [ -n "$stop" ]
+		size=$((16#$stop - 16#$start))
 		echo "$k: $size bytes of jump table"
 		if [ "$k" = "$K" ]; then [ "$size" -eq 0 ]; else [ "$size" -gt 0 ]; fi
 	done
@@ -132,7 +132,10 @@ nojl_lifecycle() {
 	# _ddebug size (no static key in it): the size of the descriptors
 	# in the kernel's own symbol table.
 	want=$(readelf -sW "$K/vmlinux" | awk '$8 ~ /^__UNIQUE_ID_ddebug/ { print $3; exit }')
-	have=$(readelf -SW "$ko" | awk '$2 == "__dyndbg" { print strtonum("0x" $6) }')
+	have=$(readelf -SW "$ko" | sed -nE 's/^ *\[ *[0-9]+\] //p' |
+		awk '$1 == "__dyndbg" { print $5 }')
+	[ -n "$have" ]
+	have=$((16#$have))
 	echo "descriptor size $want, module __dyndbg $have bytes"
 	[ -n "$want" ] && [ "$have" -eq "$want" ]
 	# The main kernel's descriptor carries a static key: a different size.
