@@ -177,9 +177,10 @@ nojl_lifecycle() {
 	corpus_build "$name" "$out"
 	ko=$out/livepatch-$name.ko
 	jump_table_free "$ko"
-	# The patched parser reads the module's own descriptors (klp
+	# The patched parser (check_special_flags, inlined in
+	# bm_register_write) reads the module's own descriptors (klp
 	# relocations to binfmt_misc symbols in its __dyndbg).
-	[ "$(text_refs "$ko" check_special_flags '\.klp\.sym\.binfmt_misc\.__UNIQUE_ID_ddebug')" -ge 1 ]
+	[ "$(text_refs "$ko" bm_register_write '\.klp\.sym\.binfmt_misc\.__UNIQUE_ID_ddebug')" -ge 1 ]
 	# Live: the parser takes a blank between flags, and its pr_debug
 	# follows the module's descriptor switched in the control file, both
 	# ways. Before the load and after the unload, "P F" is refused.
