@@ -8,8 +8,10 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CORPUS=$REPO/test/integration
 
 # Sets K (the test kernel) and builds the tools; call from setup_file.
+# Arguments are passed to build-test-kernel: "corpus_setup nojl" makes K
+# the JUMP_LABEL=n kernel.
 corpus_setup() {
-	K=$("$REPO/test/kernel/build-test-kernel" | tail -1)
+	K=$("$REPO/test/kernel/build-test-kernel" "$@" | tail -1)
 	export K REPO CORPUS
 	make -s -C "$REPO" tools >&2
 }
