@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # kbuild-patch-ci, the regression mode: a matrix of corpus patches x two
-# targets, built and proven in the VM; the cache answering a re-run
+# targets (the test kernel, and its JUMP_LABEL=n twin as a source tree),
+# built and proven in the VM; the cache answering a re-run
 # (counted in compiler calls); drift and regressions against a baseline;
 # one-cell jobs merged; the reports read by real parsers (junitparser,
 # prove); and the GitLab CI pipeline in contrib/ checked and run.
@@ -22,9 +23,12 @@ setup_file() {
 			[ ! -e "$f" ] || cp "$f" "$d/"
 		done
 	done
-	# The second target: the same kernel named as a source tree with its
-	# config and vmlinux, as a team with its own kernel build would.
-	TREE="tree:$K/source,$K/config,$K/vmlinux,$K/bzImage"
+	# The second target: the JUMP_LABEL=n test kernel, named as a source
+	# tree with its config and vmlinux, as a team with its own kernel
+	# build would.
+	local kn
+	kn=$("$REPO/test/kernel/build-test-kernel" nojl | tail -1)
+	TREE="tree:$kn/source,$kn/config,$kn/vmlinux,$kn/bzImage"
 	export TREE
 }
 
