@@ -146,6 +146,29 @@ rela_set() { elf_rela_poke "$6" "$1" "$2" "$3" "$4" "$5"; }
 		rela_set .rela__mcount_loc 0 "$R_OFFSET" 8 17
 }
 
+@test "create-diff-object: a PC-relative addend at the edge of its type is no crash (no signed overflow)" {
+	local side orig patched sec n
+	cdo_build_pair strings
+	for side in orig patched; do
+		cp "$BATS_FILE_TMPDIR/$side/strings.o" bad.o
+		# The first PC32 relocation in code against a section symbol
+		# (a string): its target is addend + the field's end.
+		read -r sec n < <(readelf -rW bad.o | awk '
+			/^Relocation section/ { s = $3; gsub("'\''", "", s); i = 0; next }
+			$3 == "R_X86_64_PC32" && s ~ /^\.rela\.text/ && $5 ~ /^\./ { print s, i; exit }
+			$3 ~ /^R_X86_64/ { i++ }')
+		[ -n "$sec" ]
+		# INT64_MAX - 3: adding the field's end overflowed (found by fuzzing).
+		rela_set "$sec" "$n" "$R_ADDEND" 8 9223372036854775804 bad.o
+		orig=$(cdo_orig strings) patched=$(cdo_patched strings)
+		if [ "$side" = orig ]; then orig=bad.o; else patched=bad.o; fi
+		run --separate-stderr timeout 60 "$CDO" "$orig" "$patched" out.o
+		echo "$side ($sec #$n): status $status, stderr: $stderr"
+		[ "$status" -le 3 ]
+		[[ $stderr != *"runtime error"* ]]
+	done
+}
+
 @test "create-diff-object: a corrupted string table offset exits 1" {
 	cdo_refuses_both "symbol 9 has a bad name" \
 		sym_set body_changed "$ST_NAME" 4 99999
