@@ -47,7 +47,7 @@ struct symbol *rela_cover(const struct rela *rela, long *offset)
 		cover = kbp_symbol_at(sym->sec, rela->addend);
 	if (!cover)
 		return sym;
-	*offset = rela->addend - (long)cover->sym.st_value;
+	*offset = wrap_sub(rela->addend, (long)cover->sym.st_value);
 	return cover;
 }
 
@@ -56,7 +56,7 @@ static bool same_string(const struct rela *a, const struct rela *b)
 	const struct section *sa = a->sym->sec, *sb = b->sym->sec;
 	long ta = rela_target_offset(a), tb = rela_target_offset(b);
 
-	if (a->addend - ta != b->addend - tb)
+	if (wrap_sub(a->addend, ta) != wrap_sub(b->addend, tb))
 		return false;
 	if (ta < 0 || tb < 0 || (size_t)ta >= sa->size ||
 	    (size_t)tb >= sb->size || !sa->data || !sb->data)

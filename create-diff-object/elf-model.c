@@ -87,24 +87,21 @@ static long imm_after_disp(const struct section *sec, unsigned long off)
 	}
 }
 
-/*
- * The sums wrap (unsigned arithmetic): an addend from a corrupt object
- * may be anything, and the offset is only compared, never dereferenced.
- */
+/* An addend from a corrupt object may be anything: the sums wrap. */
 long rela_target_offset(const struct rela *rela)
 {
-	unsigned long field_end;
+	long field_end;
 
 	if (rela->type == R_X86_64_PC64)
 		return rela->in && is_text_section(rela->in) ?
-		       (long)((unsigned long)rela->addend + 8) : rela->addend;
+		       wrap_add(rela->addend, 8) : rela->addend;
 	if (!is_pcrel_type(rela->type))
 		return rela->addend;
 	/* In data, "sym - ." refers to sym + addend itself. */
 	if (!rela->in || !is_text_section(rela->in))
 		return rela->addend;
 	field_end = 4 + imm_after_disp(rela->in, rela->offset);
-	return (long)((unsigned long)rela->addend + field_end);
+	return wrap_add(rela->addend, field_end);
 }
 
 bool is_string_section(const struct section *sec)

@@ -129,4 +129,18 @@ bool is_pcrel_type(unsigned int type);
  */
 long rela_target_offset(const struct rela *rela);
 
+/*
+ * Offsets and addends from the input are any 64-bit values in a corrupt
+ * object: sums of them wrap (two's complement) instead of overflowing.
+ */
+static inline long wrap_add(long a, long b)
+{
+	return (long)((unsigned long)a + (unsigned long)b);
+}
+
+static inline long wrap_sub(long a, long b)
+{
+	return (long)((unsigned long)a - (unsigned long)b);
+}
+
 #endif

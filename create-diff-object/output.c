@@ -342,7 +342,7 @@ static int map_special_target(struct writer *w, const struct rela *r,
 	const struct out_sec *os = &w->secs[w->sec_map[sec->index]];
 	long base = r->sym->type == STT_SECTION ? 0 :
 		    (long)r->sym->sym.st_value;
-	long target = base + rela_target_offset(r);
+	long target = wrap_add(base, rela_target_offset(r));
 	size_t g;
 
 	if (target < 0 || (size_t)target >= sec->size)

@@ -186,7 +186,7 @@ static struct place rela_place(const struct rela *r)
 	struct place p = { r->sym->sec, rela_target_offset(r) };
 
 	if (r->sym->type != STT_SECTION)
-		p.off += (long)r->sym->sym.st_value;
+		p.off = wrap_add(p.off, (long)r->sym->sym.st_value);
 	return p;
 }
 
