@@ -191,3 +191,18 @@ objtool_sites() {
 kept_work() {
 	sed -n 's/.*work directory kept: //p' <<<"$1"
 }
+
+# key_off_guest: the guest script of static-key-exported with the key off
+# at boot (init_on_free=0): the patch loads and the new code takes the
+# "off" branch (corpus.bats, and no-jump-label.bats on the nojl kernel).
+key_off_guest() {
+	cat <<-'EOF'
+	m=livepatch_static_key_exported
+	dmesg | grep -q 'mem auto-init:.*heap free:off' || exit 10
+	insmod /modules/livepatch-static-key-exported.ko || exit 11
+	while [ "$(cat /sys/kernel/livepatch/$m/transition)" = 1 ]; do sleep 0.1; done
+	cat /sys/kernel/uevent_seqnum
+	grep -qx 'kbp-init-on-free: off' /sys/kernel/uevent_seqnum || exit 12
+	echo KBP-KEY-OFF-OK
+	EOF
+}

@@ -343,15 +343,7 @@ setup_file() {
 @test "static-key-exported: with the key off the same new code takes the other branch" {
 	local out=$BATS_TEST_TMPDIR/out
 	corpus_build static-key-exported "$out"
-	cat >"$BATS_TEST_TMPDIR/guest.sh" <<-'EOF'
-	m=livepatch_static_key_exported
-	dmesg | grep -q 'mem auto-init:.*heap free:off' || exit 10
-	insmod /modules/livepatch-static-key-exported.ko || exit 11
-	while [ "$(cat /sys/kernel/livepatch/$m/transition)" = 1 ]; do sleep 0.1; done
-	cat /sys/kernel/uevent_seqnum
-	grep -qx 'kbp-init-on-free: off' /sys/kernel/uevent_seqnum || exit 12
-	echo KBP-KEY-OFF-OK
-	EOF
+	key_off_guest >"$BATS_TEST_TMPDIR/guest.sh"
 	run vm_run "$BATS_TEST_TMPDIR/guest.sh" --module "$out/livepatch-static-key-exported.ko"
 	echo "$output"
 	[ "$status" -eq 0 ]

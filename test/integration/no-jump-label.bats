@@ -106,15 +106,7 @@ nojl_lifecycle() {
 	local out=$BATS_TEST_TMPDIR/out
 	nojl_lifecycle static-key-exported
 	# The other direction, with the key off at boot: same module.
-	cat >"$BATS_TEST_TMPDIR/off.sh" <<-'EOF'
-	m=livepatch_static_key_exported
-	dmesg | grep -q 'mem auto-init:.*heap free:off' || exit 10
-	insmod /modules/livepatch-static-key-exported.ko || exit 11
-	while [ "$(cat /sys/kernel/livepatch/$m/transition)" = 1 ]; do sleep 0.1; done
-	cat /sys/kernel/uevent_seqnum
-	grep -qx 'kbp-init-on-free: off' /sys/kernel/uevent_seqnum || exit 12
-	echo KBP-KEY-OFF-OK
-	EOF
+	key_off_guest >"$BATS_TEST_TMPDIR/off.sh"
 	run vm_run "$BATS_TEST_TMPDIR/off.sh" --module "$out/livepatch-static-key-exported.ko"
 	echo "$output"
 	[ "$status" -eq 0 ]
