@@ -21,29 +21,21 @@ kbp_ks() {
 		--symvers "$K/build/Module.symvers" --kallsyms "$KALLSYMS" "$@"
 }
 
-@test "full build: a header change without a build directory builds the kernel once, then runs incrementally" {
-	local out=$BATS_TEST_TMPDIR/out users bin=$BATS_TEST_TMPDIR/bin calls real
-	# Independently: the objects whose .cmd file in the kernel's own
-	# build lists the header.
-	users=$(grep -l 'include/linux/sched/loadavg\.h' -r --include='.*.o.cmd' "$K/build" | wc -l)
-	[ "$users" -gt 1 ]
+# kbp_ks_job ARGS...: kbp_ks as a shell job (its own process group), so
+# that a fault signal reaches make and the compilers too, as Ctrl-C does.
+kbp_ks_job() {
+	bash -c 'set -m; "$@" & wait $!' kbp-job "$REPO/scripts/kbuild-patch" -s "$K/source" \
+		-c "$K/config" --symvers "$K/build/Module.symvers" --kallsyms "$KALLSYMS" "$@"
+}
 
-	run kbp_ks -o "$out" "$CORPUS/header-loadavg.patch"
-	echo "$output"
-	[ "$status" -eq 0 ]
-	[[ $output == *"building the whole kernel once"* ]]
-	[[ $output == *"rebuilding the $users object(s) built from it"* ]]
-	[ "$(grep -c 'changed function:' <<<"$output")" -eq 1 ]
-	[[ $output == *"fs/proc/loadavg.o: changed function: loadavg_proc_show"* ]]
-	guest_lifecycle "$BATS_TEST_TMPDIR/guest.sh" "$out/livepatch-header-loadavg.ko" \
-		"$CORPUS/header-loadavg-LOADED.test"
-	run vm_run "$BATS_TEST_TMPDIR/guest.sh" --module "$out/livepatch-header-loadavg.ko"
-	echo "$output"
-	[ "$status" -eq 0 ]
-	[[ $output == *KBP-LIFECYCLE-OK* ]]
+tree_state() {
+	find "$K/source" -printf '%P %s %m %T@ %C@ %i %y\n' | LC_ALL=C sort | sha256sum
+}
 
-	# The second run: no full build, the originals from the cache, so
-	# gcc compiles only the patched version of each user.
+@test "full build: killed during it and before its stamp, it is built again; then once, then incrementally" {
+	local out=$BATS_TEST_TMPDIR/out users bin=$BATS_TEST_TMPDIR/bin calls real before
+	local point sig kd points=() objs
+	before=$(tree_state)
 	real=$(command -v gcc)
 	mkdir -p "$bin"
 	calls=$BATS_TEST_TMPDIR/gcc-calls
@@ -57,6 +49,58 @@ kbp_ks() {
 	exec "$real" "\$@"
 	EOF2
 	chmod +x "$bin/gcc"
+	# The full build interrupted by Ctrl-C during a compile, then killed
+	# after make finished but before the stamp: no stamp, so the next
+	# run builds again, and make finishes what is missing.
+	for point in full:1/INT full:2/KILL; do
+		sig=${point#*/} point=${point%/*}
+		# No launcher: a ccache hit runs no cc1 for full:1 to wait for.
+		KBP_CC_WRAPPER=none KBP_FAULT_AT=$point KBP_FAULT_SIGNAL=$sig run kbp_ks_job -o "$out" "$CORPUS/header-loadavg.patch"
+		echo "$output"
+		case $sig in INT) [ "$status" -eq 130 ] ;; KILL) [ "$status" -eq 137 ] ;; esac
+		[[ $output == *"building the whole kernel once"* ]]
+		[[ $output == *"fault injection: SIG$sig at $point"* ]]
+		[ "$(tree_state)" = "$before" ]
+		[ -z "$(ls -A "$out" 2>/dev/null)" ]
+		kd=$(echo "$XDG_CACHE_HOME"/kbuild-patch/trees/*/)
+		[ -e "$kd/.complete" ]
+		[ ! -e "$kd/.full-build" ]
+		points+=("$point")
+	done
+	# Those are all the full build's fault points.
+	[ "$(grep -o 'fault_point full:[0-9]*' "$REPO/scripts/kbuild-patch" | cut -d' ' -f2 |
+		sort -u | tr '\n' ' ')" = "${points[*]} " ]
+
+	# Independently: the objects whose .cmd file in the kernel's own
+	# build lists the header.
+	users=$(grep -l 'include/linux/sched/loadavg\.h' -r --include='.*.o.cmd' "$K/build" | wc -l)
+	[ "$users" -gt 1 ]
+
+	# This run builds again, but make finds the kernel built: it
+	# compiles the users twice (original, patched) and the module, a
+	# handful of files where the whole kernel has hundreds.
+	: >"$calls"
+	KBP_CC_WRAPPER=none PATH="$bin:$PATH" run kbp_ks -o "$out" "$CORPUS/header-loadavg.patch"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"building the whole kernel once"* ]]
+	[ -e "$kd/.full-build" ]
+	objs=$(find "$K/build" -name '.*.o.cmd' | wc -l)
+	wc -l <"$calls"
+	[ "$objs" -gt 300 ]
+	[ "$(wc -l <"$calls")" -lt $((2 * users + 20)) ]
+	[[ $output == *"rebuilding the $users object(s) built from it"* ]]
+	[ "$(grep -c 'changed function:' <<<"$output")" -eq 1 ]
+	[[ $output == *"fs/proc/loadavg.o: changed function: loadavg_proc_show"* ]]
+	guest_lifecycle "$BATS_TEST_TMPDIR/guest.sh" "$out/livepatch-header-loadavg.ko" \
+		"$CORPUS/header-loadavg-LOADED.test"
+	run vm_run "$BATS_TEST_TMPDIR/guest.sh" --module "$out/livepatch-header-loadavg.ko"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *KBP-LIFECYCLE-OK* ]]
+
+	# The second run: no full build, the originals from the cache, so
+	# gcc compiles only the patched version of each user.
 	: >"$calls"
 	# No launcher (ccache would answer the compiles without gcc).
 	KBP_CC_WRAPPER=none PATH="$bin:$PATH" run kbp_ks -o "$out" "$CORPUS/header-loadavg.patch"
