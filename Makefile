@@ -29,6 +29,7 @@ tools:
 install: tools
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) \
 		$(DESTDIR)$(SHAREDIR)/kmod/probe $(DESTDIR)$(SHAREDIR)/distro \
+		$(DESTDIR)$(SHAREDIR)/lib \
 		$(DESTDIR)$(MANDIR) $(DESTDIR)$(MAN7DIR) $(DESTDIR)$(COMPLETIONDIR)
 	install -m 755 $(SCRIPTS) $(DESTDIR)$(BINDIR)
 	install -m 755 $(TOOLS) $(DESTDIR)$(LIBEXECDIR)
@@ -37,6 +38,7 @@ install: tools
 		$(DESTDIR)$(SHAREDIR)/kmod
 	install -m 644 kmod/probe/special-sizes.c $(DESTDIR)$(SHAREDIR)/kmod/probe
 	install -m 644 scripts/distro/*.bash $(DESTDIR)$(SHAREDIR)/distro
+	install -m 644 scripts/lib/*.bash $(DESTDIR)$(SHAREDIR)/lib
 	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)
 	install -m 644 man/*.7 $(DESTDIR)$(MAN7DIR)
 	install -m 644 contrib/bash-completion/kbuild-patch $(DESTDIR)$(COMPLETIONDIR)/kbuild-patch
