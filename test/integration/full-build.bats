@@ -2,7 +2,9 @@
 # Without the kernel's build directory (only --kallsyms for the symbols,
 # as for a stock distribution kernel), a header change takes the
 # full-build path: the prepared tree is built once, cached, and later
-# runs only compile what their patch affects.
+# runs only compile what their patch affects. A run killed during the
+# full build, or before it is stamped complete, leaves the user's tree
+# as it was, and the next run builds again.
 
 load corpus-lib
 load debian-lib

@@ -95,6 +95,8 @@ kbp_vm() {
 #       rmmod MODULE, retrying while it is busy (a disabled livepatch drops
 #       its module reference asynchronously); default 30 s. Returns 0 once
 #       it is gone, 1 on timeout.
+#   kbp_uptime_cs
+#       print the uptime in centiseconds (for durations in the guest)
 kbp_guest_functions() {
 	cat <<'EOF'
 kbp_fail() {
@@ -126,6 +128,12 @@ kbp_rmmod() {
 		_kbp_n=$((_kbp_n - 1))
 	done
 	return 0
+}
+kbp_uptime_cs() {
+	read -r _kbp_u _ </proc/uptime
+	_kbp_s=${_kbp_u%.*}
+	_kbp_c=${_kbp_u#*.}
+	echo $((_kbp_s * 100 + ${_kbp_c#0}))
 }
 EOF
 }

@@ -30,13 +30,15 @@ setup() {
 	S=$BATS_TEST_TMPDIR/guest.sh
 }
 
-# guest SCRIPT VAR=VALUE...: the guest script $S: the assignments, then SCRIPT.
+# guest SCRIPT VAR=VALUE...: the guest script $S: the assignments, the
+# shared guest functions (helpers.bash), then SCRIPT.
 guest() {
 	local body=$1
 	shift
 	{
 		echo '#!/bin/sh'
 		printf '%s\n' "$@"
+		kbp_guest_functions
 		cat "$LOAD/$body"
 	} >"$S"
 }

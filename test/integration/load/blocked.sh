@@ -11,17 +11,13 @@
 #     survives and the transition finishes. The wait is generous: under TCG
 #     on a busy host the guest clock jumps, and date runs ahead of the
 #     kernel's retries.
-# Set before this runs: MOD, KO.
+# Set before this runs (with kbp_guest_functions): MOD, KO.
 fail() {
 	echo "KBP-FAIL: $*"
 	echo "uptime $(cat /proc/uptime); livepatch and clocksource messages:"
 	dmesg | grep -E 'livepatch|clocksource'
 	[ -z "${sleeper:-}" ] || grep -E '^(State|SigPnd|ShdPnd)' /proc/"$sleeper"/status
 	exit 1
-}
-uptime_s() {
-	read -r _u _ </proc/uptime
-	echo "${_u%.*}"
 }
 # sleeper: start "sleep 1000", wait until it sleeps in hrtimer_nanosleep,
 # and set $sleeper to its pid.
@@ -65,10 +61,10 @@ echo "KBP-UNBLOCKED: patching finished once the sleeper was killed"
 
 start_sleeper
 echo 0 >/sys/kernel/livepatch/"$MOD"/enabled || fail "disable failed"
-t0=$(uptime_s)
+t0=$(kbp_uptime_cs)
 expect_blocked unpatching "^    \\[<[0-9a-f]+>\\] hrtimer_nanosleep\\+0x[0-9a-f]+/0x[0-9a-f]+ \\[$MOD\\]\$"
 kbuild-patch-wait --timeout 120 "$MOD" || fail "unpatching: kbuild-patch-wait exited $? (the fake signal did not help)"
-dt=$(($(uptime_s) - t0))
+dt=$((($(kbp_uptime_cs) - t0) / 100))
 [ ! -d /sys/kernel/livepatch/"$MOD" ] || fail "unpatching: still registered"
 kill -0 $sleeper || fail "the sleeper did not survive the fake signal"
 dmesg | grep -q "livepatch: signaling remaining tasks" || fail "no fake signal in dmesg"

@@ -4,16 +4,10 @@
 # and in the module binfmt_misc (its status file), disable, wait, rmmod,
 # and check that nothing is left: the livepatch module is gone, the old
 # behaviour is back and binfmt_misc's reference count is at its baseline.
-# Set before this runs: MOD, KO, CYCLES.
+# Set before this runs (with kbp_guest_functions): MOD, KO, CYCLES.
 fail() {
 	echo "KBP-FAIL: cycle ${c:-0}: $*"
 	exit 1
-}
-uptime_cs() { # uptime in centiseconds
-	read -r _u _ </proc/uptime
-	_s=${_u%.*}
-	_c=${_u#*.}
-	echo $((_s * 100 + ${_c#0}))
 }
 
 insmod /modules/binfmt_misc.ko || fail "insmod binfmt_misc failed"
@@ -25,7 +19,7 @@ old_status=$(cat /tmp/bm/status)
 base_ref=$(cat /sys/module/binfmt_misc/refcnt)
 echo "KBP-BASELINE: binfmt_misc refcnt $base_ref"
 
-t_start=$(uptime_cs)
+t_start=$(kbp_uptime_cs)
 c=1
 while [ "$c" -le "$CYCLES" ]; do
 	insmod /modules/"$KO" || fail "insmod failed"
@@ -50,7 +44,7 @@ while [ "$c" -le "$CYCLES" ]; do
 	c=$((c + 1))
 done
 c=$((c - 1))
-dt=$(($(uptime_cs) - t_start))
+dt=$(($(kbp_uptime_cs) - t_start))
 
 # The kernel's own account: one completed transition each way per cycle,
 # and no failure.

@@ -4,17 +4,11 @@
 # " kbp-patched") is loaded, enabled, disabled and removed ROUNDS times.
 # Each reader keeps every distinct output it sees (by md5), counted per
 # phase: "run" during the rounds, "after" once the final disable has
-# finished. Set before this runs: MOD, KO, ROUNDS, READERS, HOLD (how many
+# finished. Set before this runs (with kbp_guest_functions): MOD, KO, ROUNDS, READERS, HOLD (how many
 # reads each reader makes at least in each state).
 fail() {
 	echo "KBP-FAIL: $*"
 	exit 1
-}
-uptime_cs() { # uptime in centiseconds
-	read -r _u _ </proc/uptime
-	_s=${_u%.*}
-	_c=${_u#*.}
-	echo $((_s * 100 + ${_c#0}))
 }
 
 cat /proc/cmdline >/tmp/old || fail "cannot read /proc/cmdline"
@@ -75,9 +69,9 @@ transitions=0
 # timed_wait WHAT: kbuild-patch-wait for MOD, timed; the transition must
 # then be over as the kernel's own files tell.
 timed_wait() {
-	t0=$(uptime_cs)
+	t0=$(kbp_uptime_cs)
 	kbuild-patch-wait --timeout 60 "$MOD" || fail "$1: kbuild-patch-wait exited $?"
-	dt=$(($(uptime_cs) - t0))
+	dt=$(($(kbp_uptime_cs) - t0))
 	[ "$dt" -le "$t_max" ] || t_max=$dt
 	transitions=$((transitions + 1))
 	if [ -d /sys/kernel/livepatch/"$MOD" ]; then
