@@ -50,3 +50,23 @@ setup() {
 @test "fuzz smoke: klp-convert" {
 	smoke fuzz-klp-convert 15 "$SEEDS/klp"
 }
+
+@test "run-fuzz refuses a seed directory that lacks a target's seeds, before building or fuzzing; takes a complete one" {
+	local top old=$BATS_TEST_TMPDIR/old-seeds
+	top=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+	# A seed directory from an older make-seeds: no seeds for the three
+	# side inputs (--symbols, --ibt-sealed, --symvers).
+	cp -r "$SEEDS" "$old"
+	rm -r "$old/symbols" "$old/sealed" "$old/symvers"
+	run "$top/test/fuzz/run-fuzz" --seeds "$old" --time 60 "$BATS_TEST_TMPDIR/out"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ $output == *"the seed directory $old lacks symbols/ sealed/ symvers/; make it again with test/fuzz/make-seeds $old"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/out" ]
+	# The complete one is taken: a short run of one target.
+	run "$top/test/fuzz/run-fuzz" --seeds "$SEEDS" --time 3 --only cdo-symvers "$BATS_TEST_TMPDIR/out"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -q '^INFO: exiting: 0 ' "$BATS_TEST_TMPDIR/out/cdo-symvers/log"
+	[[ $output =~ cdo-symvers\ +executions\ [1-9][0-9]*, ]]
+}
