@@ -22,6 +22,18 @@ kbp() {
 		-v "$K/vmlinux" "$@"
 }
 
+# shell_job CMD...: CMD as a job of an interactive shell: in its own
+# process group (a fault signal to the group reaches every process, as
+# Ctrl-C or kill -9 -PGID does), and with SIGINT and SIGQUIT at their
+# defaults. A shell without job control starts background commands with
+# them ignored, and a program can't trap a signal ignored when it started:
+# a test run in the background must not change what Ctrl-C does.
+shell_job() {
+	bash -c 'set -m
+		perl -e '\''$SIG{INT} = $SIG{QUIT} = "DEFAULT"; exec { $ARGV[0] } @ARGV or die "exec $ARGV[0]: $!\n"'\'' -- "$@" &
+		wait $!' shell-job "$@"
+}
+
 # modname FILE.ko: the module name the kernel uses.
 modname() {
 	local n

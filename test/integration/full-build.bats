@@ -26,7 +26,7 @@ kbp_ks() {
 # kbp_ks_job ARGS...: kbp_ks as a shell job (its own process group), so
 # that a fault signal reaches make and the compilers too, as Ctrl-C does.
 kbp_ks_job() {
-	bash -c 'set -m; "$@" & wait $!' kbp-job "$REPO/scripts/kbuild-patch" -s "$K/source" \
+	shell_job "$REPO/scripts/kbuild-patch" -s "$K/source" \
 		-c "$K/config" --symvers "$K/build/Module.symvers" --kallsyms "$KALLSYMS" "$@"
 }
 

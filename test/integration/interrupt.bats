@@ -65,7 +65,7 @@ sign_opts() {
 # group, like Ctrl-C or kill -9 -PGID.
 kbp_job() {
 	sign_opts
-	bash -c 'set -m; "$@" & wait $!' kbp-job "$REPO/scripts/kbuild-patch" \
+	shell_job "$REPO/scripts/kbuild-patch" \
 		-s "$K/source" -c "$K/config" -v "$K/vmlinux" "${SIGN[@]}" "$@"
 }
 
