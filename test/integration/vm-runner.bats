@@ -82,10 +82,15 @@ line_of() {
 }
 
 @test "script exit status 7 passes through" {
+	local console
 	printf 'echo before\nexit 7\necho after\n' >"$S"
 	run -7 --separate-stderr kbp_vm "$S"
-	[[ $output == *before* ]]
-	[[ $output != *after* ]]
+	echo "$output"
+	# The script's own lines (the console also carries the kernel's,
+	# where "after" is a common word).
+	console=${output//$'\r'/}
+	grep -qx before <<<"$console"
+	! grep -qx after <<<"$console"
 }
 
 @test "set -e is not forced on the script" {
