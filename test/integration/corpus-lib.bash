@@ -177,6 +177,11 @@ count_relas() {
 tree_signature() {
 	find "$1" -printf '%P %s %m %T@ %y\n' | LC_ALL=C sort | sha256sum
 }
+# tree_state DIR: also every file's ctime and inode. Any write, creation,
+# deletion or rename in DIR changes a ctime, which no one can set back.
+tree_state() {
+	find "$1" -printf '%P %s %m %T@ %C@ %i %y\n' | LC_ALL=C sort | sha256sum
+}
 
 # objtool_sites KO: for each text section of KO, "SECTION RET RETPOLINE
 # CALLS" as the code has them (jumps to the return thunk, uses of the

@@ -17,27 +17,20 @@ setup_file() {
 	export XDG_CACHE_HOME=$BATS_FILE_TMPDIR/cache KALLSYMS
 }
 
-# kbp_ks ARGS...: kbuild-patch with the kallsyms dump and no vmlinux.
-kbp_ks() {
-	"$REPO/scripts/kbuild-patch" -s "$K/source" -c "$K/config" \
-		--symvers "$K/build/Module.symvers" --kallsyms "$KALLSYMS" "$@"
+# KS: kbuild-patch with the kallsyms dump and no vmlinux.
+ks_cmd() {
+	KS=("$REPO/scripts/kbuild-patch" -s "$K/source" -c "$K/config"
+		--symvers "$K/build/Module.symvers" --kallsyms "$KALLSYMS")
 }
-
-# kbp_ks_job ARGS...: kbp_ks as a shell job (its own process group), so
-# that a fault signal reaches make and the compilers too, as Ctrl-C does.
-kbp_ks_job() {
-	shell_job "$REPO/scripts/kbuild-patch" -s "$K/source" \
-		-c "$K/config" --symvers "$K/build/Module.symvers" --kallsyms "$KALLSYMS" "$@"
-}
-
-tree_state() {
-	find "$K/source" -printf '%P %s %m %T@ %C@ %i %y\n' | LC_ALL=C sort | sha256sum
-}
+# kbp_ks ARGS...: that command; kbp_ks_job ARGS...: the same as a shell
+# job, so that a fault signal reaches make and the compilers too.
+kbp_ks() { ks_cmd; "${KS[@]}" "$@"; }
+kbp_ks_job() { ks_cmd; shell_job "${KS[@]}" "$@"; }
 
 @test "full build: killed during it and before its stamp, it is built again; then once, then incrementally" {
 	local out=$BATS_TEST_TMPDIR/out users bin=$BATS_TEST_TMPDIR/bin calls real before
 	local point sig kd points=() objs
-	before=$(tree_state)
+	before=$(tree_state "$K/source")
 	real=$(command -v gcc)
 	mkdir -p "$bin"
 	calls=$BATS_TEST_TMPDIR/gcc-calls
@@ -62,7 +55,7 @@ tree_state() {
 		case $sig in INT) [ "$status" -eq 130 ] ;; KILL) [ "$status" -eq 137 ] ;; esac
 		[[ $output == *"building the whole kernel once"* ]]
 		[[ $output == *"fault injection: SIG$sig at $point"* ]]
-		[ "$(tree_state)" = "$before" ]
+		[ "$(tree_state "$K/source")" = "$before" ]
 		[ -z "$(ls -A "$out" 2>/dev/null)" ]
 		kd=$(echo "$XDG_CACHE_HOME"/kbuild-patch/trees/*/)
 		[ -e "$kd/.complete" ]
