@@ -6,6 +6,7 @@
  * relocation by what it refers to (symbol and offset, or the string's
  * bytes), never by section index or position in a table.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "diff.h"
@@ -24,6 +25,24 @@ bool is_cold_part(const struct symbol *sym)
 
 	return sym->type == STT_FUNC && p &&
 	       (!p[5] || p[5] == '.');
+}
+
+/* The function a .cold part was split from (foo for foo.cold), or NULL. */
+struct symbol *cold_parent(const struct kbp_elf *kelf, const struct symbol *cold)
+{
+	struct symbol *parent;
+	const char *suffix;
+	char *name;
+
+	if (!is_cold_part(cold))
+		return NULL;
+	suffix = strstr(cold->name, ".cold");
+	name = strndup(cold->name, suffix - cold->name);
+	if (!name)
+		return NULL;
+	parent = kbp_find_symbol(kelf, name);
+	free(name);
+	return parent && parent->type == STT_FUNC ? parent : NULL;
 }
 
 /*
@@ -151,6 +170,32 @@ static bool same_symbol(const struct symbol *p, const struct symbol *o)
 	return true;
 }
 
+/*
+ * A .cold part has no fentry call: it runs only when its function jumps
+ * into it. When it alone changed (or appeared), the function must be
+ * patched all the same, and carries the new cold part with it.
+ */
+static int mark_cold_parents(struct diff_ctx *ctx)
+{
+	size_t i;
+
+	for (i = 1; i < ctx->patched->nr_syms; i++) {
+		struct symbol *cold = &ctx->patched->syms[i], *parent;
+
+		if (!cold->sec || !is_cold_part(cold) ||
+		    cold->status == ST_SAME)
+			continue;
+		parent = cold_parent(ctx->patched, cold);
+		if (!parent || !parent->twin || parent->status != ST_SAME)
+			continue;
+		DEBUG("%s: %s changed through its cold part %s", ctx->display,
+		      parent->name, cold->name);
+		parent->status = ST_CHANGED;
+		parent->twin->status = ST_CHANGED;
+	}
+	return 0;
+}
+
 int detect_changes(struct diff_ctx *ctx)
 {
 	size_t i;
@@ -180,5 +225,5 @@ int detect_changes(struct diff_ctx *ctx)
 			DEBUG("%s: %s (%s) changed", ctx->display, sym->name,
 			      sym->sec->name);
 	}
-	return 0;
+	return mark_cold_parents(ctx);
 }

@@ -112,6 +112,8 @@ int write_output(struct diff_ctx *ctx, const char *path,
 /* A symbol the included code refers to but does not carry. */
 struct symbol *rela_cover(const struct rela *rela, long *offset);
 bool is_cold_part(const struct symbol *sym);
+struct symbol *cold_parent(const struct kbp_elf *kelf,
+			    const struct symbol *cold);
 bool is_init_section(const struct section *sec);
 
 #endif

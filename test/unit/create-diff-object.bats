@@ -14,7 +14,7 @@ setup_file() {
 
 	cdo_build_tool
 	for p in body newfn string comment data sdata init notrace extref \
-		sympos_b sympos_c neigh clone locals locals_same bug fresh inline cold layout \
+		sympos_b sympos_c neigh clone locals locals_same bug fresh inline cold coldonly layout \
 		exit untraceable untraceable_ptr clonechg sched; do
 		cdo_build_pair "$p"
 	done
@@ -606,6 +606,33 @@ mcount_targets() {
 	# The cold part is defined in the output, and no klp symbol names it.
 	cdo_symbol "$OUT" "$cold" | awk '$4 != "UND"' | grep -q .
 	if cdo_symbols "$OUT" | grep -q "^\.klp\.sym\..*cold_fn"; then false; fi
+}
+
+@test "a change to the .cold part alone patches its function, which carries the new cold part" {
+	local cold sec
+	cold=$(cdo_symbols "$(cdo_orig coldonly)" | awk '$3 == "FUNC" && $1 ~ /^cold_fn\.cold/ { print $1 }')
+	[ -n "$cold" ]
+	# The shape, independently: the hot part is the same in both builds
+	# (bytes and relocations), the cold part is not.
+	for sec in .text.cold_fn .text.unlikely.cold_fn; do
+		readelf -SW "$(cdo_orig coldonly)" | grep -qF " $sec "
+	done
+	[ "$(section_signature "$(cdo_orig coldonly)" .text.cold_fn)" = \
+		"$(section_signature "$(cdo_patched coldonly)" .text.cold_fn)" ]
+	[ "$(section_signature "$(cdo_orig coldonly)" .text.unlikely.cold_fn)" != \
+		"$(section_signature "$(cdo_patched coldonly)" .text.unlikely.cold_fn)" ]
+	cdo_fake_vmlinux "$BATS_FILE_TMPDIR/vmlinux-coldonly" "$(cdo_orig coldonly)"
+	diff_pair coldonly "$BATS_FILE_TMPDIR/vmlinux-coldonly" "$SYMVERS"
+	[ "$status" -eq 0 ]
+	# The function with the fentry call is what gets patched.
+	[ "$(cdo_reported changed)" = cold_fn ]
+	awk -F'\t' '$1 == "func" { print $3 }' "$MAN" | grep -qx cold_fn
+	cdo_symbol "$OUT" cold_fn | awk '$4 != "UND"' | grep -q .
+	cdo_symbol "$OUT" "$cold" | awk '$4 != "UND"' | grep -q .
+	# The output's cold part has the patched code (its references to
+	# what the kernel keeps become klp relocations, so bytes only).
+	cmp <(objcopy -O binary --only-section=.text.unlikely.cold_fn "$OUT" /dev/stdout) \
+		<(objcopy -O binary --only-section=.text.unlikely.cold_fn "$(cdo_patched coldonly)" /dev/stdout)
 }
 
 @test "a changed data layout (an object grows) is refused, naming the object, both sizes and a hint" {
