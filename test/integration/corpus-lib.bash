@@ -6,6 +6,8 @@
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CORPUS=$REPO/test/integration
+# shellcheck source=test/elf-lib.bash
+. "$REPO/test/elf-lib.bash"
 
 # Sets K (the test kernel) and builds the tools; call from setup_file.
 # Arguments are passed to build-test-kernel: "corpus_setup nojl" makes K
@@ -115,11 +117,21 @@ vm_run() {
 		"$@" "$script"
 }
 
+# kbp_dl_task: builds the guest helper kbp-dl-task (a SCHED_DEADLINE
+# task, see kbp-dl-task.c) static, once per bats file, and prints its
+# path. NAME.vm files name it as --module "$(kbp_dl_task)".
+kbp_dl_task() {
+	local bin=$BATS_FILE_TMPDIR/kbp-dl-task
+	[ -x "$bin" ] || gcc -static -O2 -Wall -Wextra -Werror -o "$bin" "$CORPUS/kbp-dl-task.c" >&2
+	echo "$bin"
+}
+
 # corpus_build NAME OUT: builds NAME.patch into OUT and checks the result;
-# kbuild-patch's output is kept in OUT.log.
+# kbuild-patch's output is kept in OUT.log. CORPUS_KBP_ARGS, if set, are
+# more kbuild-patch options (e.g. --keep).
 corpus_build() {
 	local name=$1 out=$2
-	run kbp -o "$out" "$CORPUS/$name.patch"
+	run kbp -o "$out" ${CORPUS_KBP_ARGS[@]+"${CORPUS_KBP_ARGS[@]}"} "$CORPUS/$name.patch"
 	echo "$output"
 	printf '%s\n' "$output" >"$out.log"
 	[ "$status" -eq 0 ]

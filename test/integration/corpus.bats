@@ -37,24 +37,19 @@ setup_file() {
 }
 
 @test "filesystems-static-call: the static callee is a klp symbol with the kernel's sympos" {
-	local out=$BATS_TEST_TMPDIR/out ko syms dup expected
+	local out=$BATS_TEST_TMPDIR/out ko syms
+	# Independently: __get_fs_type is a static function of the kernel,
+	# out of line and the only one of its name (sympos 0).
+	[ "$(nm "$K/vmlinux" | awk '$3 == "__get_fs_type"' | wc -l)" -eq 1 ]
+	nm "$K/vmlinux" | grep -qE ' t __get_fs_type$'
 	corpus_build filesystems-static-call "$out"
 	ko=$out/livepatch-filesystems-static-call.ko
 	syms=$(readelf -sW "$ko")
-	# find_filesystem is static and unique: sympos 0, SHN_LIVEPATCH.
-	grep -E 'GLOBAL +DEFAULT +OS \[0xff20\] \.klp\.sym\.vmlinux\.find_filesystem,0$' <<<"$syms"
-	# read_unlock() becomes a call to a local clone that exists in many
-	# files; the one of fs/filesystems.c must be named by its rank.
-	dup=__raw_read_unlock.constprop.0
-	expected=$(readelf -sW "$K/vmlinux" | awk -v s="$dup" '
-		$4 == "FILE" { f = $8 }
-		$8 == s { print $2, f }' | sort | awk '{ n++ } $2 == "filesystems.c" { print n }')
-	[ -n "$expected" ]
-	[ "$(readelf -sW "$K/vmlinux" | awk -v s="$dup" '$8 == s' | wc -l)" -gt 1 ]
-	grep -F ".klp.sym.vmlinux.$dup,$expected" <<<"$syms"
+	grep -E 'GLOBAL +DEFAULT +OS \[0xff20\] \.klp\.sym\.vmlinux\.__get_fs_type,0$' <<<"$syms"
+	# The new code calls it through that symbol.
+	[ "$(count_relas "$ko" .klp.rela.vmlinux..text.filesystems_proc_show '\.klp\.sym\.vmlinux\.__get_fs_type,0')" -ge 1 ]
 	# No weak placeholder survives post-link.
 	if grep -E 'WEAK .*\.klp\.sym\.' <<<"$syms"; then false; fi
-	readelf -SW "$ko" | grep -F '.klp.rela.vmlinux..text.filesystems_proc_show'
 }
 
 @test "consoles-sympos: c_start of consoles.c, not the first c_start, is patched" {
@@ -618,4 +613,84 @@ vmlinux_rank() {
 	grep -qx do_nanosleep <<<"$funcs"
 	[ "$(wc -l <<<"$funcs")" -gt 1 ]
 	corpus_refusal FAIL-sched-text
+}
+
+# Code shapes of an -O2 kernel (CONFIG_CC_OPTIMIZE_FOR_PERFORMANCE, as
+# every distribution builds): .cold parts and .part/.constprop clones.
+# Each test first checks with nm/readelf that the shape it claims is
+# really in the test kernel's objects and in the two builds.
+
+@test "the test kernel is built with -O2, as distributions build theirs" {
+	grep -qx 'CONFIG_CC_OPTIMIZE_FOR_PERFORMANCE=y' "$K/config"
+	grep -q ' -O2 ' "$K/build/fs/proc/.meminfo.o.cmd"
+	if grep -q ' -Os ' "$K/build/fs/proc/.meminfo.o.cmd"; then false; fi
+}
+
+@test "cold-hot: a function with a .cold part whose hot part alone changes; the cold part goes into the module with it" {
+	local o=$K/build/kernel/sched/build_policy.o out=$BATS_TEST_TMPDIR/out
+	local work ko f=task_non_contending rank
+	# Independently: gcc split task_non_contending's trap path into a
+	# .cold part in the kernel's own object, and the kernel has it.
+	nm "$o" | grep -qE " t $f\\.cold\$"
+	nm "$o" | grep -qE " t $f\$"
+	nm "$K/vmlinux" | grep -qE " t $f\\.cold\$"
+	rank=$(vmlinux_rank "$f" build_policy.c)
+	[ -n "$rank" ]
+	EXTRA_LOADED="[ -d /sys/kernel/livepatch/\$MOD/vmlinux/$f,$rank ] &&
+		[ \"\$(ls /sys/kernel/livepatch/\$MOD/vmlinux | grep -c 'cold')\" = 0 ]"
+	export EXTRA_LOADED
+	CORPUS_KBP_ARGS=(--keep)
+	corpus_lifecycle cold-hot
+	work=$(kept_work "$(cat "$out.log")")
+	[ -d "$work" ]
+	# In the two builds: the hot part differs, the .cold part has the
+	# same bytes and relocations.
+	[ "$(section_signature "$work/orig/kernel/sched/build_policy.o" .text.unlikely.$f)" = \
+		"$(section_signature "$work/patched/kernel/sched/build_policy.o" .text.unlikely.$f)" ]
+	[ "$(section_signature "$work/orig/kernel/sched/build_policy.o" .text.$f)" != \
+		"$(section_signature "$work/patched/kernel/sched/build_policy.o" .text.$f)" ]
+	rm -rf "$work"
+	grep -q "kernel/sched/build_policy.o: changed function: $f\$" "$out.log"
+	[ "$(grep -cE '(new|changed) function:' "$out.log")" -eq 1 ]
+	# The module carries the cold part as its own code, which the new hot
+	# part jumps into; no klp symbol names it.
+	ko=$out/livepatch-cold-hot.ko
+	readelf -sW "$ko" | awk '$4 == "FUNC" && $7 != "UND"' | grep -qE " $f\\.cold\$"
+	if readelf -sW "$ko" | grep -q "\\.klp\\.sym\\..*$f"; then false; fi
+	[ "$(count_relas "$ko" ".rela.text.$f" " ($f\\.cold|\\.text\\.unlikely\\.$f) [-+] ")" -ge 1 ]
+}
+
+@test "clone-part-gone: a .part clone the kernel has and the patched build no longer makes; its callers are patched to call the whole new function" {
+	local o=$K/build/fs/proc/task_mmu.o out=$BATS_TEST_TMPDIR/out work ko f
+	# Independently: the kernel's object has only the partial-inlining
+	# clone of get_vma_name, and so has the kernel.
+	nm "$o" | grep -qE ' t get_vma_name\.part\.[0-9]+$'
+	if nm "$o" | grep -qE ' get_vma_name$'; then false; fi
+	nm "$K/vmlinux" | grep -qE ' t get_vma_name\.part\.[0-9]+$'
+	EXTRA_LOADED="ls /sys/kernel/livepatch/\$MOD/vmlinux;
+		[ -d /sys/kernel/livepatch/\$MOD/vmlinux/show_map_vma,$(vmlinux_rank show_map_vma task_mmu.c) ] &&
+		[ -d /sys/kernel/livepatch/\$MOD/vmlinux/do_procmap_query,$(vmlinux_rank do_procmap_query task_mmu.c) ] &&
+		[ \"\$(ls /sys/kernel/livepatch/\$MOD/vmlinux | grep -c '^get_vma_name')\" = 0 ]"
+	export EXTRA_LOADED
+	CORPUS_KBP_ARGS=(--keep)
+	corpus_lifecycle clone-part-gone
+	work=$(kept_work "$(cat "$out.log")")
+	[ -d "$work" ]
+	# The original build has the clone, the patched build the whole
+	# function and no clone.
+	nm "$work/orig/fs/proc/task_mmu.o" | grep -qE ' t get_vma_name\.part\.[0-9]+$'
+	nm "$work/patched/fs/proc/task_mmu.o" | grep -qE ' t get_vma_name$'
+	if nm "$work/patched/fs/proc/task_mmu.o" | grep -q 'get_vma_name\.'; then false; fi
+	rm -rf "$work"
+	grep -q 'fs/proc/task_mmu.o: new function: get_vma_name$' "$out.log"
+	grep -q 'fs/proc/task_mmu.o: changed function: show_map_vma$' "$out.log"
+	grep -q 'fs/proc/task_mmu.o: changed function: do_procmap_query$' "$out.log"
+	# The module defines get_vma_name and calls it directly; nothing in it
+	# names the kernel's clone.
+	ko=$out/livepatch-clone-part-gone.ko
+	readelf -sW "$ko" | awk '$4 == "FUNC" && $7 != "UND"' | grep -qE ' get_vma_name$'
+	if readelf -sW "$ko" | grep -q 'get_vma_name\.part'; then false; fi
+	for f in show_map_vma do_procmap_query; do
+		[ "$(count_relas "$ko" ".rela.text.$f" ' (get_vma_name|\.text\.get_vma_name) [-+] ')" -ge 1 ]
+	done
 }
