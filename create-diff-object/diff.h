@@ -93,6 +93,9 @@ int special_sections_init(struct diff_ctx *ctx);
 int special_sections_include(struct diff_ctx *ctx, bool *changed);
 int special_keep_group(struct diff_ctx *ctx, struct section *sec, size_t g);
 bool is_special_section(const struct section *sec);
+bool is_alt_code_section(const struct section *sec);
+struct symbol *alt_code_owner(struct diff_ctx *ctx, const struct section *sec,
+			      unsigned long off);
 void special_sections_free(struct diff_ctx *ctx);
 
 /* kbp-macros.c: the markers of kmod/kbuild-patch.h */

@@ -220,7 +220,10 @@ int include_changes(struct diff_ctx *ctx)
 	ret = check_data_changes(ctx);
 	if (ret)
 		return ret;
-	ret = plan_untraceable(ctx);
+	/* The untraceable plan reads .altinstructions entries. */
+	ret = special_sections_init(ctx);
+	if (!ret)
+		ret = plan_untraceable(ctx);
 	if (!ret)
 		ret = include_functions(ctx);
 	if (ret)
@@ -230,7 +233,6 @@ int include_changes(struct diff_ctx *ctx)
 		ERROR("out of memory");
 		return -1;
 	}
-	ret = special_sections_init(ctx);
 	while (!ret && changed) {
 		ret = include_closure(ctx, walked);
 		if (!ret)

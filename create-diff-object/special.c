@@ -190,6 +190,118 @@ static struct place rela_place(const struct rela *r)
 	return p;
 }
 
+/* Offsets in struct alt_instr (arch/x86/include/asm/alternative.h). */
+#define ALT_INSTR	0
+#define ALT_REPL	4
+/* ... and its last byte is replacementlen. */
+
+bool is_alt_code_section(const struct section *sec)
+{
+	return !strcmp(sec->name, ".altinstr_replacement") ||
+	       !strcmp(sec->name, ".altinstr_aux");
+}
+
+/* The function that holds the code at offset off of sec, or NULL. */
+static struct symbol *function_at(const struct section *sec, long off)
+{
+	struct symbol *fn;
+
+	if (!sec || off < 0)
+		return NULL;
+	fn = kbp_symbol_at(sec, off);
+	return fn && fn->type == STT_FUNC ? fn : NULL;
+}
+
+/*
+ * .altinstr_replacement: the .altinstructions entry whose replacement
+ * covers off; its code replaces instructions of the owner.
+ */
+static struct symbol *replacement_owner(struct diff_ctx *ctx,
+					const struct section *sec,
+					unsigned long off)
+{
+	struct section *alt = kbp_find_section(ctx->patched,
+					       ".altinstructions");
+	size_t es, g, n;
+
+	if (!alt || !alt->data || !ctx->special_entsize)
+		return NULL;
+	es = ctx->special_entsize[alt->index];
+	if (es <= ALT_REPL + 4)
+		return NULL;
+	for (g = 0; g < alt->size / es; g++) {
+		struct rela *instr, *repl;
+		struct place ip, rp;
+		unsigned char len = alt->data[g * es + es - 1];
+
+		instr = kbp_relas_in(alt, g * es + ALT_INSTR,
+				     g * es + ALT_INSTR + 1, &n);
+		if (n != 1)
+			continue;
+		repl = kbp_relas_in(alt, g * es + ALT_REPL,
+				    g * es + ALT_REPL + 1, &n);
+		if (n != 1 || !repl->sym->sec)
+			continue;
+		rp = rela_place(repl);
+		if (rp.sec != sec || rp.off < 0 || off < (unsigned long)rp.off ||
+		    off >= (unsigned long)rp.off + len || !instr->sym->sec)
+			continue;
+		ip = rela_place(instr);
+		return function_at(ip.sec, ip.off);
+	}
+	return NULL;
+}
+
+/*
+ * .altinstr_aux: static_cpu_has() jumps from the function ("jmp 6f") to
+ * its feature test there, which jumps back. The test at off is the one
+ * that the nearest such jump at or before off leads to.
+ */
+static struct symbol *aux_owner(struct diff_ctx *ctx,
+				const struct section *sec, unsigned long off)
+{
+	const struct rela *best = NULL;
+	long best_off = -1;
+	size_t i, j;
+
+	for (i = 1; i < ctx->patched->nr_secs; i++) {
+		const struct section *text = &ctx->patched->secs[i];
+
+		if (!is_text_section(text) || is_alt_code_section(text) ||
+		    !text->rela)
+			continue;
+		for (j = 0; j < text->rela->nr_relas; j++) {
+			const struct rela *r = &text->rela->relas[j];
+			struct place p;
+
+			if (r->sym->sec != sec)
+				continue;
+			p = rela_place(r);
+			if (p.off < 0 || (unsigned long)p.off > off ||
+			    p.off <= best_off)
+				continue;
+			best = r;
+			best_off = p.off;
+		}
+	}
+	return best ? function_at(best->in, best->offset) : NULL;
+}
+
+/*
+ * Alternative code has no function symbols of its own: it belongs to the
+ * function whose instructions it replaces or extends. NULL when no
+ * function can be found.
+ */
+struct symbol *alt_code_owner(struct diff_ctx *ctx, const struct section *sec,
+			      unsigned long off)
+{
+	if (!strcmp(sec->name, ".altinstr_replacement"))
+		return replacement_owner(ctx, sec, off);
+	if (!strcmp(sec->name, ".altinstr_aux"))
+		return aux_owner(ctx, sec, off);
+	return NULL;
+}
+
 /* The places in data that the included code refers to, sorted. */
 static struct place *included_code_refs(struct diff_ctx *ctx, size_t *count)
 {
