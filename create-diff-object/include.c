@@ -124,6 +124,9 @@ int include_reference(struct diff_ctx *ctx, const struct section *from,
 
 	if (!sym->sec)
 		return 0;
+	if (is_alt_code_section(sym->sec) &&
+	    ctx->special_entsize[sym->sec->index])
+		return alt_code_keep(ctx, from, rela);
 	if (sym->type != STT_SECTION)
 		return include_symbol(ctx, from, sym);
 	if (is_string_section(sym->sec))
