@@ -702,6 +702,25 @@ alt_entries() {
 			<(cdo_targets "$OUT" "$s" | awk '$3 ~ /^altb_body\+/' | wc -l)
 	done
 	diff <(cdo_targets "$p" .text.altb_direct) <(cdo_targets "$OUT" .text.altb_direct)
+	# Alternative code keeps only what the kept entries and the carried
+	# code lead to: altb_plain's replacement and test stay out.
+	cat <(cdo_targets "$p" .altinstr_replacement) <(cdo_targets "$p" .altinstr_aux) |
+		grep -q ' altb_plain+'
+	if cat <(cdo_targets "$OUT" .altinstr_replacement) <(cdo_targets "$OUT" .altinstr_aux) |
+		grep -q 'altb_plain'; then false; fi
+	local want=0 g b e
+	for g in $(alt_entries "$p" .altinstructions 14 | awk '$2 != "altb_plain" { print $1 }'); do
+		# replacementlen: the last byte of struct alt_instr
+		want=$((want + 0x$(cdo_section_hex "$p" .altinstructions $((g * 14 + 13)) 1)))
+	done
+	[ "$want" -gt 0 ]
+	[ "$(cdo_section_size "$OUT" .altinstr_replacement)" -eq "$want" ]
+	# .altinstr_aux: the body's static_cpu_has() test, from where the
+	# body jumps ("jmp 6f") to where altb_plain's test starts.
+	b=$(cdo_targets "$p" .text.altb_body | sed -n 's/.* \.altinstr_aux+\([0-9]*\)$/\1/p')
+	e=$(cdo_targets "$p" .text.altb_plain | sed -n 's/.* \.altinstr_aux+\([0-9]*\)$/\1/p')
+	[ "$e" -gt "$b" ]
+	[ "$(cdo_section_hex "$OUT" .altinstr_aux)" = "$(cdo_section_hex "$p" .altinstr_aux "$b" $((e - b)))" ]
 }
 
 @test "untraceable: a reference to a notrace body from alternative code that no function owns is refused (exit 2)" {
