@@ -364,7 +364,8 @@ int alt_code_keep(struct diff_ctx *ctx, const struct section *from,
 
 	if (t.off >= 0 && (unsigned long)t.off <= sec->size) {
 		if (!strcmp(from->name, ".altinstructions") &&
-		    from_es > ALT_REPL + 4 && rela->offset % from_es == ALT_REPL) {
+		    from_es > ALT_REPL + 4 && rela->offset % from_es == ALT_REPL &&
+		    rela->offset - ALT_REPL + from_es <= from->size) {
 			start = t.off;
 			end = start + from->data[rela->offset - ALT_REPL +
 						 from_es - 1];
