@@ -51,7 +51,8 @@ struct diff_ctx {
 	bool explain;
 
 	/* Per patched section index: the entry size and kept entries of a
-	 * special section, NULL for other sections. */
+	 * special section (of alternative code: 1, kept bytes), NULL for
+	 * other sections. */
 	size_t *special_entsize;
 	unsigned char **special_keep;
 
@@ -93,6 +94,11 @@ int special_sections_init(struct diff_ctx *ctx);
 int special_sections_include(struct diff_ctx *ctx, bool *changed);
 int special_keep_group(struct diff_ctx *ctx, struct section *sec, size_t g);
 bool is_special_section(const struct section *sec);
+bool is_alt_code_section(const struct section *sec);
+int alt_code_keep(struct diff_ctx *ctx, const struct section *from,
+		  const struct rela *rela);
+struct symbol *alt_code_owner(struct diff_ctx *ctx, const struct section *sec,
+			      unsigned long off);
 void special_sections_free(struct diff_ctx *ctx);
 
 /* kbp-macros.c: the markers of kmod/kbuild-patch.h */

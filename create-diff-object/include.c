@@ -124,6 +124,9 @@ int include_reference(struct diff_ctx *ctx, const struct section *from,
 
 	if (!sym->sec)
 		return 0;
+	if (is_alt_code_section(sym->sec) &&
+	    ctx->special_entsize[sym->sec->index])
+		return alt_code_keep(ctx, from, rela);
 	if (sym->type != STT_SECTION)
 		return include_symbol(ctx, from, sym);
 	if (is_string_section(sym->sec))
@@ -220,7 +223,10 @@ int include_changes(struct diff_ctx *ctx)
 	ret = check_data_changes(ctx);
 	if (ret)
 		return ret;
-	ret = plan_untraceable(ctx);
+	/* The untraceable plan reads .altinstructions entries. */
+	ret = special_sections_init(ctx);
+	if (!ret)
+		ret = plan_untraceable(ctx);
 	if (!ret)
 		ret = include_functions(ctx);
 	if (ret)
@@ -230,7 +236,6 @@ int include_changes(struct diff_ctx *ctx)
 		ERROR("out of memory");
 		return -1;
 	}
-	ret = special_sections_init(ctx);
 	while (!ret && changed) {
 		ret = include_closure(ctx, walked);
 		if (!ret)

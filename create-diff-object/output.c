@@ -331,8 +331,9 @@ static int check_module_key(struct writer *w, const struct out_sec *os,
 
 /*
  * A reference into a kept entry of a compacted special section (a new
- * __dyndbg descriptor, from code or from its __jump_table key) follows
- * the entry to its new place. Returns 1 when the entry wasn't kept.
+ * __dyndbg descriptor, from code or from its __jump_table key; kept
+ * alternative code) follows the entry to its new place. Returns 1 when
+ * the entry wasn't kept.
  */
 static int map_special_target(struct writer *w, const struct rela *r,
 			      struct out_rela *out)
@@ -343,15 +344,31 @@ static int map_special_target(struct writer *w, const struct rela *r,
 	long base = r->sym->type == STT_SECTION ? 0 :
 		    (long)r->sym->sym.st_value;
 	long target = wrap_add(base, rela_target_offset(r));
-	size_t g;
+	size_t g, skip = 0;
 
-	if (target < 0 || (size_t)target >= sec->size)
+	if (target < 0 || (size_t)target > sec->size)
 		return 1;
 	g = target / es;
+	/*
+	 * Alternative code is kept by the byte (es 1): an empty replacement
+	 * refers to where the next kept byte went, or to the end.
+	 */
+	while (es == 1 && g < sec->size &&
+	       !w->ctx->special_keep[sec->index][g]) {
+		g++;
+		skip++;
+	}
+	if (g == sec->size / es) {
+		if (es != 1)
+			return 1;
+		out->sym = os->secsym;
+		out->addend = base + r->addend - target + (long)os->size;
+		return 0;
+	}
 	if (!w->ctx->special_keep[sec->index][g])
 		return 1;
 	out->sym = os->secsym;
-	out->addend = base + r->addend - (long)(g * es) +
+	out->addend = base + r->addend - (long)(g * es) + (long)skip +
 		      (long)os->new_offset[g];
 	return 0;
 }

@@ -8,7 +8,9 @@
  * .altinstr_replacement code) or referred to in the running kernel (its
  * static key). __dyndbg descriptors are kept when the included code
  * refers to a new one, .printk_index entries when the included code
- * prints their format. The sizes of config-dependent entries come from the
+ * prints their format. Alternative code (.altinstr_replacement,
+ * .altinstr_aux) is kept by the byte, only what kept entries and included
+ * code lead to. The sizes of config-dependent entries come from the
  * caller (a sizeof probe run in the kernel tree); the defaults are those
  * of x86_64 Linux 6.12.
  */
@@ -89,6 +91,16 @@ int special_sections_init(struct diff_ctx *ctx)
 		struct section *sec = &ctx->patched->secs[i];
 		size_t es;
 
+		if (is_alt_code_section(sec) && sec->size && !sec->ignore) {
+			/* Kept by the byte: see alt_code_keep(). */
+			ctx->special_entsize[i] = 1;
+			ctx->special_keep[i] = calloc(sec->size, 1);
+			if (!ctx->special_keep[i]) {
+				ERROR("out of memory");
+				return -1;
+			}
+			continue;
+		}
 		if (!is_special_section(sec) || !sec->size || !sec->rela ||
 		    sec->ignore)
 			continue;
@@ -188,6 +200,198 @@ static struct place rela_place(const struct rela *r)
 	if (r->sym->type != STT_SECTION)
 		p.off = wrap_add(p.off, (long)r->sym->sym.st_value);
 	return p;
+}
+
+/* Offsets in struct alt_instr (arch/x86/include/asm/alternative.h). */
+#define ALT_INSTR	0
+#define ALT_REPL	4
+/* ... and its last byte is replacementlen. */
+
+bool is_alt_code_section(const struct section *sec)
+{
+	return !strcmp(sec->name, ".altinstr_replacement") ||
+	       !strcmp(sec->name, ".altinstr_aux");
+}
+
+/* The function that holds the code at offset off of sec, or NULL. */
+static struct symbol *function_at(const struct section *sec, long off)
+{
+	struct symbol *fn;
+
+	if (!sec || off < 0)
+		return NULL;
+	fn = kbp_symbol_at(sec, off);
+	return fn && fn->type == STT_FUNC ? fn : NULL;
+}
+
+/*
+ * .altinstr_replacement: the .altinstructions entry whose replacement
+ * covers off; its code replaces instructions of the owner.
+ */
+static struct symbol *replacement_owner(struct diff_ctx *ctx,
+					const struct section *sec,
+					unsigned long off)
+{
+	struct section *alt = kbp_find_section(ctx->patched,
+					       ".altinstructions");
+	size_t es, g, n;
+
+	if (!alt || !alt->data || !ctx->special_entsize)
+		return NULL;
+	es = ctx->special_entsize[alt->index];
+	if (es <= ALT_REPL + 4)
+		return NULL;
+	for (g = 0; g < alt->size / es; g++) {
+		struct rela *instr, *repl;
+		struct place ip, rp;
+		unsigned char len = alt->data[g * es + es - 1];
+
+		instr = kbp_relas_in(alt, g * es + ALT_INSTR,
+				     g * es + ALT_INSTR + 1, &n);
+		if (n != 1)
+			continue;
+		repl = kbp_relas_in(alt, g * es + ALT_REPL,
+				    g * es + ALT_REPL + 1, &n);
+		if (n != 1 || !repl->sym->sec)
+			continue;
+		rp = rela_place(repl);
+		if (rp.sec != sec || rp.off < 0 || off < (unsigned long)rp.off ||
+		    off >= (unsigned long)rp.off + len || !instr->sym->sec)
+			continue;
+		ip = rela_place(instr);
+		return function_at(ip.sec, ip.off);
+	}
+	return NULL;
+}
+
+/*
+ * .altinstr_aux: static_cpu_has() jumps from the function ("jmp 6f") to
+ * its feature test there, which jumps back. The test at off is the one
+ * that the nearest such jump at or before off leads to.
+ */
+static struct symbol *aux_owner(struct diff_ctx *ctx,
+				const struct section *sec, unsigned long off)
+{
+	const struct rela *best = NULL;
+	long best_off = -1;
+	size_t i, j;
+
+	for (i = 1; i < ctx->patched->nr_secs; i++) {
+		const struct section *text = &ctx->patched->secs[i];
+
+		if (!is_text_section(text) || is_alt_code_section(text) ||
+		    !text->rela)
+			continue;
+		for (j = 0; j < text->rela->nr_relas; j++) {
+			const struct rela *r = &text->rela->relas[j];
+			struct place p;
+
+			if (r->sym->sec != sec)
+				continue;
+			p = rela_place(r);
+			if (p.off < 0 || (unsigned long)p.off > off ||
+			    p.off <= best_off)
+				continue;
+			best = r;
+			best_off = p.off;
+		}
+	}
+	return best ? function_at(best->in, best->offset) : NULL;
+}
+
+/*
+ * Alternative code has no function symbols of its own: it belongs to the
+ * function whose instructions it replaces or extends. NULL when no
+ * function can be found.
+ */
+struct symbol *alt_code_owner(struct diff_ctx *ctx, const struct section *sec,
+			      unsigned long off)
+{
+	if (!strcmp(sec->name, ".altinstr_replacement"))
+		return replacement_owner(ctx, sec, off);
+	if (!strcmp(sec->name, ".altinstr_aux"))
+		return aux_owner(ctx, sec, off);
+	return NULL;
+}
+
+/* The start of the next .altinstr_aux block after off, or its end. */
+static unsigned long aux_block_end(struct diff_ctx *ctx,
+				   const struct section *sec, unsigned long off)
+{
+	unsigned long end = sec->size;
+	size_t i, j;
+
+	for (i = 1; i < ctx->patched->nr_secs; i++) {
+		const struct section *text = &ctx->patched->secs[i];
+
+		if (!is_text_section(text) || is_alt_code_section(text) ||
+		    !text->rela)
+			continue;
+		for (j = 0; j < text->rela->nr_relas; j++) {
+			const struct rela *r = &text->rela->relas[j];
+			struct place p;
+
+			if (r->sym->sec != sec)
+				continue;
+			p = rela_place(r);
+			if (p.off > 0 && (unsigned long)p.off > off &&
+			    (unsigned long)p.off < end)
+				end = p.off;
+		}
+	}
+	return end;
+}
+
+/*
+ * A reference into alternative code keeps only the code it leads to, not
+ * the whole section, which holds the alternatives of every function of
+ * the object (__init ones among them): a kept .altinstructions entry its
+ * replacement, a function's "jmp 6f" its static_cpu_has() test in
+ * .altinstr_aux. Other references keep the whole section. What the kept
+ * code refers to is included in turn; output.c packs the kept bytes.
+ */
+int alt_code_keep(struct diff_ctx *ctx, const struct section *from,
+		  const struct rela *rela)
+{
+	struct section *sec = rela->sym->sec;
+	unsigned char *keep = ctx->special_keep[sec->index];
+	size_t from_es = ctx->special_entsize[from->index], i, n;
+	struct place t = rela_place(rela);
+	unsigned long start = 0, end = sec->size;
+	bool fresh = false;
+	struct rela *r;
+	int ret;
+
+	if (t.off >= 0 && (unsigned long)t.off <= sec->size) {
+		if (!strcmp(from->name, ".altinstructions") &&
+		    from_es > ALT_REPL + 4 && rela->offset % from_es == ALT_REPL &&
+		    rela->offset - ALT_REPL + from_es <= from->size) {
+			start = t.off;
+			end = start + from->data[rela->offset - ALT_REPL +
+						 from_es - 1];
+		} else if (!strcmp(sec->name, ".altinstr_aux") &&
+			   is_text_section(from)) {
+			start = t.off;
+			end = aux_block_end(ctx, sec, start);
+		}
+	}
+	if (end > sec->size)
+		end = sec->size;
+	for (i = start; i < end; i++) {
+		fresh |= !keep[i];
+		keep[i] = 1;
+	}
+	if (!fresh)
+		return 0;
+	DEBUG("%s: keeping %s+0x%lx..0x%lx", ctx->display, sec->name, start,
+	      end);
+	r = kbp_relas_in(sec, start, end, &n);
+	for (i = 0; i < n; i++) {
+		ret = include_reference(ctx, sec, &r[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 /* The places in data that the included code refers to, sorted. */
@@ -356,7 +560,7 @@ int special_sections_include(struct diff_ctx *ctx, bool *changed)
 		struct section *sec = &ctx->patched->secs[i];
 		size_t es = ctx->special_entsize[i];
 
-		if (!es)
+		if (!es || is_alt_code_section(sec))
 			continue;
 		if (!strcmp(sec->name, ".printk_index")) {
 			ret = printk_index_include(ctx, sec, changed);

@@ -30,15 +30,22 @@ bool has_fentry(const struct symbol *func)
 	return false;
 }
 
-/* The function whose code holds a relocated field; a .cold part's parent. */
+/*
+ * The function whose code holds a relocated field; a .cold part's parent.
+ * Alternative code (.altinstr_replacement, .altinstr_aux) belongs to the
+ * function whose instructions it replaces.
+ */
 static struct symbol *holding_function(struct diff_ctx *ctx,
 				       const struct rela *rela)
 {
-	struct symbol *fn = kbp_symbol_at(rela->in, rela->offset);
-	struct symbol *parent;
+	struct symbol *fn, *parent;
 	const char *cold;
 	char *name;
 
+	if (is_alt_code_section(rela->in))
+		fn = alt_code_owner(ctx, rela->in, rela->offset);
+	else
+		fn = kbp_symbol_at(rela->in, rela->offset);
 	if (!fn || fn->type != STT_FUNC || !is_cold_part(fn))
 		return fn;
 	cold = strstr(fn->name, ".cold");
@@ -88,10 +95,10 @@ static int plan_callers(struct diff_ctx *ctx, struct symbol *fn,
 			}
 			caller = holding_function(ctx, rela);
 			if (!caller) {
-				ERROR("%s: %s: a reference to %s at offset 0x%lx is in no function",
-				      ctx->display, rela->in->name, fn->name,
-				      rela->offset);
-				return -1;
+				ERROR("%s: %s (%s): has no fentry call, so ftrace can't redirect it, and the code that refers to it at %s+0x%lx is in no function whose patching would reach the new copy; move the fix into a traceable function",
+				      ctx->display, fn->name, fn->sec->name,
+				      rela->in->name, rela->offset);
+				return KBP_UNSUPPORTED;
 			}
 			if (caller == fn)
 				continue;

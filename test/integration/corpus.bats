@@ -270,6 +270,51 @@ setup_file() {
 		"$BATS_TEST_TMPDIR/out.log"
 }
 
+@test "syscall-alternative: a notrace syscall body's alternatives, static_cpu_has() tests and __ex_table entries come with its new copy" {
+	local out=$BATS_TEST_TMPDIR/out ko work p s n body
+	ko=$out/livepatch-syscall-alternative.ko
+	# Independently of kbuild-patch: the running kernel's __do_sys_sysinfo
+	# is out of line with no fentry call, and __x64_sys_sysinfo reaches it.
+	body=$(nm "$K/vmlinux" | awk '$3 == "__do_sys_sysinfo" { print $1 }')
+	[ -n "$body" ]
+	objdump -d --start-address="0x$body" --stop-address="$(printf '0x%x' $((0x$body + 16)))" \
+		"$K/vmlinux" >"$BATS_TEST_TMPDIR/body.s"
+	if grep -q '__fentry__' "$BATS_TEST_TMPDIR/body.s"; then false; fi
+	objdump -d --disassemble=__x64_sys_sysinfo "$K/vmlinux" | grep -qE "(call|jmp) .*<__do_sys_sysinfo>"
+	# Keep the work directory (in this test's own temporary directory),
+	# for the patched object as kbuild compiled it.
+	kbp() {
+		TMPDIR=$BATS_TEST_TMPDIR "$REPO/scripts/kbuild-patch" \
+			-s "$K/source" -c "$K/config" \
+			-v "$K/vmlinux" --skip-cleanup "$@"
+	}
+	# In the VM: Swap shows what the new code found, and the bad pointer
+	# gives no oops (the runner fails on one).
+	corpus_lifecycle syscall-alternative
+	grep -qF "__do_sys_sysinfo has no fentry call: carried as new code, reached by patching its caller __x64_sys_sysinfo" \
+		"$out.log"
+	work=$(sed -n 's/^kbuild-patch: work directory kept: //p' "$out.log")
+	p=$work/patched/kernel/sys.o
+	[ -f "$p" ]
+	# The patched object, as kbuild compiled it: the body has no fentry
+	# call and has entries in each table; alternative code jumps back
+	# into it (what stopped the build with exit 1 before).
+	objdump -dr -j .text.__do_sys_sysinfo "$p" >"$BATS_TEST_TMPDIR/patched.s"
+	if grep -q '__fentry__' "$BATS_TEST_TMPDIR/patched.s"; then false; fi
+	[ "$(count_relas "$p" .rela.altinstr_replacement 'text\.__do_sys_sysinfo')" -ge 1 ]
+	[ "$(count_relas "$p" .rela.altinstr_aux 'text\.__do_sys_sysinfo')" -ge 1 ]
+	[ "$(count_relas "$p" .rela__ex_table 'text\.__do_sys_sysinfo')" -ge 2 ]
+	[ "$(count_relas "$p" .rela.altinstructions 'text\.__do_sys_sysinfo')" -ge 3 ]
+	# The module has exactly the body's sites, each pointing into the new
+	# copy (a section of the module, not a symbol of the running kernel).
+	for s in .altinstructions __ex_table .altinstr_replacement .altinstr_aux; do
+		n=$(count_relas "$p" ".rela$s" 'text\.__do_sys_sysinfo')
+		[ "$(count_relas "$ko" ".rela$s" 'text\.__do_sys_sysinfo')" -eq "$n" ]
+	done
+	readelf -SW "$ko" | grep -q ' \.text\.__do_sys_sysinfo '
+	if readelf -sW "$ko" | grep -q 'klp\.sym.*__do_sys_sysinfo'; then false; fi
+}
+
 @test "FAIL-asm-file: a changed assembly file is refused, naming it and its object; one this kernel doesn't build is not" {
 	local other=arch/arm64/lib/memset.S
 	# The kernel really assembles memset_64.S on its own.

@@ -15,7 +15,7 @@ setup_file() {
 	cdo_build_tool
 	for p in body newfn string comment data sdata init notrace extref \
 		sympos_b sympos_c neigh clone locals locals_same bug fresh inline cold coldonly layout \
-		exit untraceable untraceable_ptr clonechg sched; do
+		exit untraceable untraceable_ptr clonechg sched altbody altorphan; do
 		cdo_build_pair "$p"
 	done
 	cdo_cc "$CDO_FIX/sympos_a.c" "$BATS_FILE_TMPDIR/orig"
@@ -33,7 +33,8 @@ setup_file() {
 	export VM_LOCALS_SAME="$BATS_FILE_TMPDIR/vmlinux-locals-same"
 	cdo_fake_vmlinux "$VM_MISC" "$(cdo_orig body)" "$(cdo_orig newfn)" \
 		"$(cdo_orig string)" "$(cdo_orig bug)" "$(cdo_orig clone)" \
-		"$(cdo_orig locals)" "$(cdo_orig untraceable)"
+		"$(cdo_orig locals)" "$(cdo_orig untraceable)" \
+		"$(cdo_orig altbody)"
 	cdo_fake_vmlinux "$VM_EXTREF" "$(cdo_orig extref)" \
 		"$(cdo_orig extref_lib)"
 	cdo_fake_vmlinux "$VM_SYMPOS" "$(cdo_orig sympos_a)" \
@@ -676,6 +677,88 @@ mcount_targets() {
 	# Only traceable functions become klp functions.
 	diff <(printf 'untr_direct\nuntr_outer\n') <(awk -F'\t' '$1 == "func" { print $3 }' "$MAN" | sort)
 	diff <(printf 'untr_body\nuntr_middle\n') <(awk -F'\t' '$1 == "new" { print $3 }' "$MAN" | sort)
+}
+
+# alt_entries FILE SECTION SIZE: "entry function" for each entry of the
+# special SECTION (entries of SIZE bytes) by the function its first field
+# points into.
+alt_entries() {
+	cdo_targets "$1" "$2" | awk -v es="$3" '$1 % es == 0 { sub(/\+.*/, "", $3); print int($1 / es), $3 }'
+}
+
+@test "untraceable: the special-section entries of a carried notrace body come with it and point into the new copy" {
+	local o p s es
+	o=$(cdo_orig altbody)
+	p=$(cdo_patched altbody)
+	# The inputs: only altb_body changed, and it has no fentry call.
+	[ "$(cdo_changed_bytes "$o" "$p")" = altb_body ]
+	! cdo_targets "$o" .text.altb_body | grep -q ' __fentry__+' || false
+	cdo_targets "$o" .text.altb_direct | grep -q ' __fentry__+'
+	# Alternative code refers to the body: its static_cpu_has() jumps back
+	# from .altinstr_replacement and .altinstr_aux, and altb_via_alt's
+	# replacement calls it.
+	[ "$(cdo_targets "$p" .altinstr_replacement | grep -c ' altb_body+')" -eq 2 ]
+	[ "$(cdo_targets "$p" .altinstr_aux | grep -c ' altb_body+')" -eq 2 ]
+	# The body has an entry in each table, and another function has one
+	# in .altinstructions that must stay out.
+	for s in .altinstructions:14 __ex_table:12 __jump_table:16; do
+		alt_entries "$p" "${s%:*}" "${s#*:}" | grep -q ' altb_body$'
+	done
+	alt_entries "$p" .altinstructions 14 | grep -q ' altb_plain$'
+
+	diff_pair altbody "$VM_MISC" "$SYMVERS"
+	[ "$status" -eq 0 ]
+	diff <(printf 'altb_body\n') <(cdo_reported untraceable)
+	# The caller through an alternative is a caller too.
+	diff <(printf 'altb_direct\naltb_via_alt\n') <(cdo_reported changed)
+	[[ $output == *"altb_body has no fentry call: carried as new code, reached by patching its caller altb_via_alt"* ]]
+	# Each table keeps exactly the entries of the carried functions.
+	for s in .altinstructions:14 __ex_table:12 __jump_table:16; do
+		es=${s#*:}
+		s=${s%:*}
+		diff <(alt_entries "$p" "$s" "$es" | awk '$2 == "altb_body" || $2 == "altb_via_alt" { print $2 }') \
+			<(alt_entries "$OUT" "$s" "$es" | awk '{ print $2 }')
+	done
+	# Every reference to the body, from the carried code and from the
+	# kept entries, goes to the new copy: altb_body is defined in $OUT and
+	# never a symbol of the running kernel.
+	cdo_symbol "$OUT" altb_body | grep -q ' FUNC .text.altb_body '
+	! cdo_symbols "$OUT" | grep -q 'klp\.sym.*altb_body' || false
+	for s in .altinstr_replacement .altinstr_aux __ex_table __jump_table .altinstructions; do
+		diff <(cdo_targets "$p" "$s" | awk '$3 ~ /^altb_body\+/' | wc -l) \
+			<(cdo_targets "$OUT" "$s" | awk '$3 ~ /^altb_body\+/' | wc -l)
+	done
+	diff <(cdo_targets "$p" .text.altb_direct) <(cdo_targets "$OUT" .text.altb_direct)
+	# Alternative code keeps only what the kept entries and the carried
+	# code lead to: altb_plain's replacement and test stay out.
+	cat <(cdo_targets "$p" .altinstr_replacement) <(cdo_targets "$p" .altinstr_aux) |
+		grep -q ' altb_plain+'
+	if cat <(cdo_targets "$OUT" .altinstr_replacement) <(cdo_targets "$OUT" .altinstr_aux) |
+		grep -q 'altb_plain'; then false; fi
+	local want=0 g b e
+	for g in $(alt_entries "$p" .altinstructions 14 | awk '$2 != "altb_plain" { print $1 }'); do
+		# replacementlen: the last byte of struct alt_instr
+		want=$((want + 0x$(cdo_section_hex "$p" .altinstructions $((g * 14 + 13)) 1)))
+	done
+	[ "$want" -gt 0 ]
+	[ "$(cdo_section_size "$OUT" .altinstr_replacement)" -eq "$want" ]
+	# .altinstr_aux: the body's static_cpu_has() test, from where the
+	# body jumps ("jmp 6f") to where altb_plain's test starts.
+	b=$(cdo_targets "$p" .text.altb_body | sed -n 's/.* \.altinstr_aux+\([0-9]*\)$/\1/p')
+	e=$(cdo_targets "$p" .text.altb_plain | sed -n 's/.* \.altinstr_aux+\([0-9]*\)$/\1/p')
+	[ "$e" -gt "$b" ]
+	[ "$(cdo_section_hex "$OUT" .altinstr_aux)" = "$(cdo_section_hex "$p" .altinstr_aux "$b" $((e - b)))" ]
+}
+
+@test "untraceable: a reference to a notrace body from alternative code that no function owns is refused (exit 2)" {
+	# The input: .altinstr_replacement jumps into the body, and no
+	# .altinstructions entry owns that code.
+	cdo_targets "$(cdo_patched altorphan)" .altinstr_replacement | grep -q ' alto_body+'
+	[ -z "$(cdo_section_size "$(cdo_patched altorphan)" .altinstructions)" ]
+	diff_pair altorphan "$VM_MISC" "$SYMVERS"
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"kernel/altorphan.o: alto_body (.text.alto_body): has no fentry call"*".altinstr_replacement+0x"*"in no function"*"traceable function"* ]]
+	[ ! -e "$OUT" ]
 }
 
 @test "untraceable: a changed function without fentry whose address is stored in data is refused" {
