@@ -206,7 +206,8 @@ objtool_sites() {
 	while read -r sec; do
 		ret=$(count_relas "$ko" ".rela$sec" ' __x86_return_thunk ')
 		thunk=$(count_relas "$ko" ".rela$sec" ' __x86_indirect_thunk_')
-		calls=$(objdump -d -j "$sec" "$ko" | grep -cP '\tcall ' || true)
+		# -mindirect-branch-cs-prefix: a thunk call reads "cs call".
+		calls=$(objdump -d -j "$sec" "$ko" | grep -cP '\t(cs )?call ' || true)
 		calls=$((calls - thunk - $(count_relas "$ko" ".rela$sec" ' __SCT__')))
 		printf '%s %s %s %s | %s %s %s\n' "$sec" "$ret" "$thunk" "$calls" \
 			"$(count_relas "$ko" .rela.return_sites " \\$sec \\+")" \
