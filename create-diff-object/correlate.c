@@ -4,9 +4,11 @@
  * its twin in the original object. Names match exactly, or after the
  * compiler's numeric suffixes are dropped (foo.isra.0 / foo.isra.1,
  * counter.3 / counter.5) when that leaves a single candidate. Static
- * locals of functions (calls.0, __warned.3) are paired by use instead:
- * the one that the twin of a function using it uses, because gcc numbers
- * them per file and a new one renumbers the others.
+ * locals of functions (calls.0, hits.3) are paired by use instead: the
+ * one that the twin of a function using it uses (or another part of the
+ * same source function: foo.cold, foo.part.0), because gcc numbers them
+ * in one sequence per file and a new one renumbers the others. The
+ * output names them by the original's spelling (output.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +55,7 @@ static bool correlatable(const struct symbol *sym)
 	return sym->index && sym->type != STT_SECTION && sym->type != STT_FILE;
 }
 
-static bool is_static_local(const struct symbol *sym)
+bool is_static_local(const struct symbol *sym)
 {
 	const char *dot = strrchr(sym->name, '.'), *p;
 
@@ -89,9 +91,10 @@ static struct symbol *rela_static_local(const struct rela *r)
 }
 
 /* The unpaired static local of func's code whose name matches canon. */
-static struct symbol *static_used_by(struct symbol *func, const char *canon)
+static struct symbol *static_used_by(const struct symbol *func,
+				     const char *canon, bool *oom)
 {
-	const struct section *rsec = func->sec->rela;
+	const struct section *rsec = func->sec ? func->sec->rela : NULL;
 	size_t i;
 
 	for (i = 0; rsec && i < rsec->nr_relas; i++) {
@@ -99,11 +102,13 @@ static struct symbol *static_used_by(struct symbol *func, const char *canon)
 		char *oc;
 		bool match;
 
-		if (!o || o->twin)
+		if (!o || o->twin || o->fresh)
 			continue;
 		oc = canonical_name(o->name);
-		if (!oc)
+		if (!oc) {
+			*oom = true;
 			return NULL;
+		}
 		match = !strcmp(oc, canon);
 		free(oc);
 		if (match)
@@ -158,52 +163,126 @@ static void mark_static_locals(struct kbp_elf *kelf)
 	}
 }
 
-static int correlate_static_locals(struct diff_ctx *ctx)
+/*
+ * The source function that a function's code comes from: its name up to
+ * the compiler's suffixes (foo.cold, foo.part.0, foo.isra.0 are all foo).
+ * A static local of foo may be used from any of them, and which one uses
+ * it can change between builds.
+ */
+static char *family_name(const char *name)
 {
-	struct symbol **user;
+	const char *dot = strchr(name + (*name ? 1 : 0), '.');
+
+	return strndup(name, dot ? (size_t)(dot - name) : strlen(name));
+}
+
+/*
+ * The original static local that s (used by the patched function f) is:
+ * one with the same name up to its number, used by f's twin, or, in the
+ * second pass (family), by another function of f's family in the
+ * original object.
+ */
+static struct symbol *static_twin(struct strmap *orig_family,
+				  const struct symbol *f, const char *canon,
+				  bool family, bool *oom)
+{
+	struct strmap_entry *it = NULL;
+	struct symbol *o = NULL, *g;
+	char *name;
+
+	if (!family)
+		return f->twin ? static_used_by(f->twin, canon, oom) : NULL;
+	name = family_name(f->name);
+	if (!name) {
+		*oom = true;
+		return NULL;
+	}
+	while (!o && !*oom && (g = strmap_next(orig_family, name, &it)))
+		if (g != f->twin)
+			o = static_used_by(g, canon, oom);
+	free(name);
+	return o;
+}
+
+static void pair_static_locals(struct diff_ctx *ctx,
+			       struct strmap *orig_family, bool family,
+			       bool *oom)
+{
 	size_t i, j;
 
-	user = calloc(ctx->patched->nr_syms, sizeof(*user));
-	if (!user) {
-		ERROR("out of memory");
-		return -1;
-	}
-	for (i = 1; i < ctx->patched->nr_secs; i++) {
+	for (i = 1; i < ctx->patched->nr_secs && !*oom; i++) {
 		struct section *rsec = &ctx->patched->secs[i];
 
 		if (!is_rela_section(rsec))
 			continue;
-		for (j = 0; j < rsec->nr_relas; j++) {
+		for (j = 0; j < rsec->nr_relas && !*oom; j++) {
 			struct symbol *s = rela_static_local(&rsec->relas[j]);
-			struct symbol *f = rela_function(&rsec->relas[j]);
+			struct symbol *f = rela_function(&rsec->relas[j]), *o;
+			char *canon;
 
-			if (!s)
+			if (!s || !f || s->twin || s->fresh)
 				continue;
-			if (f && f->twin && !user[s->index])
-				user[s->index] = f;
-		}
-	}
-	for (i = 1; i < ctx->patched->nr_syms; i++) {
-		struct symbol *s = &ctx->patched->syms[i], *o;
-		char *canon;
-
-		if (!user[i] || s->twin || s->fresh)
-			continue;
-		canon = canonical_name(s->name);
-		if (!canon) {
-			free(user);
-			return -1;
-		}
-		o = static_used_by(user[i]->twin, canon);
-		free(canon);
-		if (o) {
+			canon = canonical_name(s->name);
+			if (!canon) {
+				*oom = true;
+				return;
+			}
+			o = static_twin(orig_family, f, canon, family, oom);
+			free(canon);
+			if (!o)
+				continue;
 			DEBUG("%s: static local %s (used by %s) is %s",
-			      ctx->display, s->name, user[i]->name, o->name);
+			      ctx->display, s->name, f->name, o->name);
 			s->twin = o;
 			o->twin = s;
 		}
 	}
-	free(user);
+}
+
+/*
+ * Pairs the static locals that code uses by the functions that use them,
+ * never by their number: gcc numbers them in one sequence per file, so a
+ * static added anywhere (a printk's CONFIG_PRINTK_INDEX entry) renumbers
+ * the others, and the twin of hits.3 may be hits.2, while the original's
+ * hits.3 belongs to another function.
+ */
+static int correlate_static_locals(struct diff_ctx *ctx)
+{
+	struct strmap orig_family;
+	char **keys;
+	size_t i, nr_keys = 0;
+	bool oom = false;
+
+	keys = calloc(ctx->orig->nr_syms, sizeof(*keys));
+	if (!keys || strmap_init(&orig_family, ctx->orig->nr_syms)) {
+		free(keys);
+		ERROR("out of memory");
+		return -1;
+	}
+	for (i = 1; i < ctx->orig->nr_syms && !oom; i++) {
+		struct symbol *g = &ctx->orig->syms[i];
+
+		if (g->type != STT_FUNC || !g->sec)
+			continue;
+		keys[nr_keys] = family_name(g->name);
+		if (!keys[nr_keys] ||
+		    strmap_add(&orig_family, keys[nr_keys], g))
+			oom = true;
+		nr_keys++;
+	}
+	/* First through the functions' twins, then through their kin. */
+	if (!oom)
+		pair_static_locals(ctx, &orig_family, false, &oom);
+	if (!oom)
+		pair_static_locals(ctx, &orig_family, true, &oom);
+	for (i = 0; i < nr_keys; i++)
+		free(keys[i]);
+	free(keys);
+	strmap_free(&orig_family);
+	if (oom) {
+		ERROR("out of memory");
+		return -1;
+	}
 	return 0;
 }
 
@@ -361,8 +440,9 @@ int correlate(struct diff_ctx *ctx)
 	mark_static_locals(ctx->orig);
 	mark_printk_index(ctx->patched);
 	mark_printk_index(ctx->orig);
-	if (correlate_exact(ctx) || correlate_static_locals(ctx) ||
-	    correlate_mangled(ctx))
+	/* Renamed clones (foo.isra.0 / foo.isra.1) before their statics. */
+	if (correlate_exact(ctx) || correlate_mangled(ctx) ||
+	    correlate_static_locals(ctx))
 		return -1;
 	correlate_sections(ctx);
 	return 0;

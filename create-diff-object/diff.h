@@ -68,6 +68,8 @@ struct diff_ctx {
 
 /* correlate.c */
 int correlate(struct diff_ctx *ctx);
+/* A function-scope static: a local object named NAME.<digits>. */
+bool is_static_local(const struct symbol *sym);
 
 /* changes.c */
 int detect_changes(struct diff_ctx *ctx);

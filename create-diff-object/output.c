@@ -235,10 +235,28 @@ static void sanitize(char *dst, const char *src, size_t max)
 	dst[n] = 0;
 }
 
+/* The function whose code is in sec, for messages, or NULL. */
+static const struct symbol *section_function(const struct section *sec)
+{
+	size_t i;
+
+	for (i = 0; sec && i < sec->nr_syms; i++)
+		if (sec->syms[i]->type == STT_FUNC)
+			return sec->syms[i];
+	return NULL;
+}
+
+/*
+ * The sympos of sym, a symbol of obj. A static local that the running
+ * kernel has several copies of, none of which can be told to be this
+ * file's, is refused: guessing would tie the new code to another
+ * function's state.
+ */
 static long lookup_sympos(struct writer *w, const struct symbol *sym,
-			  const struct kbp_elf *obj)
+			  const struct kbp_elf *obj, const struct section *from)
 {
 	struct diff_ctx *ctx = w->ctx;
+	const struct symbol *fn = section_function(from);
 	long pos;
 
 	if (!ctx->target) {
@@ -254,6 +272,13 @@ static long lookup_sympos(struct writer *w, const struct symbol *sym,
 		      ctx->display, sym->name, ctx->target->path);
 		return -1;
 	}
+	if (pos == -2 && is_static_local(sym)) {
+		ERROR("%s: %s (%s): uses the static local %s, but %s has several symbols of that name and none can be told to be this file's: refusing to guess which one holds the running state; hint: with --kallsyms, pass the kernel's vmlinux (-v), whose file symbols tell them apart",
+		      ctx->display, fn ? fn->name : "?",
+		      from ? from->name : "?", sym->name,
+		      ctx->target->path);
+		return KBP_UNSUPPORTED;
+	}
 	if (pos == -2) {
 		ERROR("%s: %s: several symbols of this name in %s match this object; can't tell which one to use",
 		      ctx->display, sym->name, ctx->target->path);
@@ -262,8 +287,15 @@ static long lookup_sympos(struct writer *w, const struct symbol *sym,
 	return pos;
 }
 
-/* The out symbol for a reference to sym, which stays in the kernel. */
-static long external_sym(struct writer *w, struct symbol *sym)
+/*
+ * The out symbol for a reference from section from to sym, which stays
+ * in the kernel. A klp symbol is named as the running kernel names it:
+ * by the original object's spelling of sym's twin, since gcc's numbering
+ * of static locals (hits.3 here, hits.2 there) and of clones
+ * (foo.constprop.1) can differ between the two builds.
+ */
+static long external_sym(struct writer *w, struct symbol *sym,
+			 const struct section *from)
 {
 	struct diff_ctx *ctx = w->ctx;
 	const struct symbol *orig = sym->twin ? sym->twin : sym;
@@ -286,11 +318,11 @@ static long external_sym(struct writer *w, struct symbol *sym)
 	klp = !exporter || (!vmlinux && *exporter && (sym->sec ||
 					 !strcmp(exporter, ctx->objname)));
 	if (klp) {
-		pos = lookup_sympos(w, orig, obj);
+		pos = lookup_sympos(w, orig, obj, from);
 		if (pos < 0)
-			return -1;
+			return pos;
 		if (asprintf(&name, ".klp.sym.%s.%s,%ld", ctx->objname,
-			     sym->name, pos) < 0)
+			     orig->name, pos) < 0)
 			name = NULL;
 		if (!keep_name(w, name))
 			return -1;
@@ -406,9 +438,9 @@ static int map_rela(struct writer *w, const struct out_sec *os,
 		out->sym = w->sym_map[sym->index] - 1;
 		return 0;
 	}
-	offset = external_sym(w, sym);
+	offset = external_sym(w, sym, os->src);
 	if (offset < 0)
-		return -1;
+		return offset;
 	out->sym = offset;
 	ret = ibt_check_reference(w->ctx, r, sym);
 	if (ret)
@@ -553,13 +585,14 @@ static int add_defined_symbols(struct writer *w, bool globals)
  * Why a function is in the patch, as a "reason" line of the manifest
  * (kbuild-patch puts it in NAME.json).
  */
-static void write_reason(struct writer *w, const struct symbol *sym)
+static void write_reason(struct writer *w, const struct symbol *sym,
+			 const char *name)
 {
 	const char *obj = w->ctx->objname;
 
 	if (!w->manifest)
 		return;
-	fprintf(w->manifest, "reason\t%s\t%s\t", obj, sym->name);
+	fprintf(w->manifest, "reason\t%s\t%s\t", obj, name);
 	if (sym->status == ST_NEW)
 		fprintf(w->manifest, "new function\n");
 	else if (sym->untraceable && sym->status == ST_CHANGED)
@@ -574,7 +607,11 @@ static void write_reason(struct writer *w, const struct symbol *sym)
 		fprintf(w->manifest, "changed code\n");
 }
 
-/* Global aliases of the patched functions, and the manifest. */
+/*
+ * Global aliases of the patched functions, and the manifest. A patched
+ * function is named as the running kernel names it (its twin's name:
+ * foo.constprop.1 here may be foo.constprop.0 there).
+ */
 static int add_patched_functions(struct writer *w)
 {
 	struct diff_ctx *ctx = w->ctx;
@@ -598,14 +635,14 @@ static int add_patched_functions(struct writer *w)
 			if (w->manifest)
 				fprintf(w->manifest, "new\t%s\t%s\t%s\n",
 					ctx->objname, sym->name, ctx->display);
-			write_reason(w, sym);
+			write_reason(w, sym, sym->name);
 			continue;
 		}
-		pos = lookup_sympos(w, sym->twin, ctx->orig);
+		pos = lookup_sympos(w, sym->twin, ctx->orig, sym->sec);
 		if (pos < 0)
-			return -1;
+			return pos;
 		sanitize(obj, ctx->objname, sizeof(obj));
-		sanitize(fn, sym->name, sizeof(fn));
+		sanitize(fn, sym->twin->name, sizeof(fn));
 		if (asprintf(&alias, "__kbp_new_%s__%s__%ld", obj, fn,
 			     pos) < 0)
 			alias = NULL;
@@ -615,12 +652,13 @@ static int add_patched_functions(struct writer *w)
 			    w->sec_map[sym->sec->index], sym->sym.st_value,
 			    sym->sym.st_size) < 0)
 			return -1;
-		printf("%s: changed function: %s\n", ctx->display, sym->name);
+		printf("%s: changed function: %s\n", ctx->display,
+		       sym->twin->name);
 		if (w->manifest)
 			fprintf(w->manifest, "func\t%s\t%s\t%ld\t%s\t%s\n",
-				ctx->objname, sym->name, pos, alias,
+				ctx->objname, sym->twin->name, pos, alias,
 				ctx->display);
-		write_reason(w, sym);
+		write_reason(w, sym, sym->twin->name);
 	}
 	return 0;
 }
@@ -911,8 +949,12 @@ int write_output(struct diff_ctx *ctx, const char *path, const char *manifest)
 		if (ret)
 			goto out_ret;
 	}
-	if (add_static_call_keys(&w) || add_patched_functions(&w) ||
-	    add_macro_aliases(&w) || write_manifest_extras(&w))
+	if (add_static_call_keys(&w))
+		goto out;
+	ret = add_patched_functions(&w);
+	if (ret)
+		goto out_ret;
+	if (add_macro_aliases(&w) || write_manifest_extras(&w))
 		goto out;
 	ret = write_elf(&w, path);
 	goto out_ret;

@@ -418,7 +418,7 @@ static long sympos_by_neighbours(const struct kbp_symbols *ks,
 	struct strmap_entry *it = NULL;
 	struct kbp_ksym *k, *best = NULL;
 	unsigned long best_d = (unsigned long)-1, d;
-	bool tie = false;
+	bool tie = false, local = false;
 	long *ord = NULL;
 
 	if (in_main_text(sym) && !(ord = text_ordinals(obj)))
@@ -426,6 +426,7 @@ static long sympos_by_neighbours(const struct kbp_symbols *ks,
 	while ((k = strmap_next(&ks->by_name, sym->name, &it))) {
 		if (k->global)
 			continue;
+		local = true;
 		if (k->type == STT_FUNC && ord)
 			d = order_error(ks, obj, ord, sym, k);
 		else
@@ -439,8 +440,9 @@ static long sympos_by_neighbours(const struct kbp_symbols *ks,
 		}
 	}
 	free(ord);
+	/* Local copies, but no neighbour places any of them: ambiguous. */
 	if (!best)
-		return -1;
+		return local ? -2 : -1;
 	if (tie || best_d == (unsigned long)-1)
 		return -2;
 	return rank_of(ks, best);

@@ -64,6 +64,7 @@ count_passing() {
 	done
 	echo $p
 }
+[ -z "$EXTRA_BEFORE" ] || (eval "$EXTRA_BEFORE") || { echo "KBP-FAIL: the setup before the load failed"; exit 21; }
 [ "$(count_passing)" = 0 ] || { echo "KBP-FAIL: a check passes before the load"; exit 10; }
 insmod /modules/$KO || { echo "KBP-FAIL: insmod failed"; exit 11; }
 [ -d /sys/kernel/livepatch/$MOD ] || { echo "KBP-FAIL: no /sys/kernel/livepatch/$MOD"; exit 12; }
@@ -89,7 +90,9 @@ GUEST
 # guest_lifecycle OUT MODULE.ko TEST...: writes a guest script to OUT that
 # checks that every TEST fails before the load, passes once the patch is
 # live, and fails again after disable and rmmod. $EXTRA_LOADED, if set,
-# is one more guest command that must pass while the patch is live.
+# is one more guest command that must pass while the patch is live;
+# $EXTRA_BEFORE, if set, a guest command run first, before the load (to
+# set up state that the new code must find).
 guest_lifecycle() {
 	local out=$1 ko=$2 t i=0
 	shift 2
@@ -98,6 +101,7 @@ guest_lifecycle() {
 		echo "MOD=$(modname "$ko")"
 		echo "KO=$(basename "$ko")"
 		printf 'EXTRA_LOADED=%q\n' "${EXTRA_LOADED:-}"
+		printf 'EXTRA_BEFORE=%q\n' "${EXTRA_BEFORE:-}"
 		for t in "$@"; do
 			echo "cat >/tmp/check$i <<'KBP_CHECK_EOF'"
 			cat "$t"

@@ -739,3 +739,102 @@ vmlinux_rank() {
 		[ "$(count_relas "$ko" ".rela.text.$f" ' (get_vma_name|\.text\.get_vma_name) [-+] ')" -ge 1 ]
 	done
 }
+
+# klp_sym_of KO NAME: the .klp.sym.* symbols of KO that stand for NAME
+# (any object, any sympos), one a line.
+klp_sym_of() {
+	readelf -sW "$1" | awk -v n="$2" '{ s = $NF; sub(/^\.klp\.sym\.[^.]*\./, "", s); sub(/,[0-9]+$/, "", s) }
+		$NF ~ /^\.klp\.sym\./ && s == n { print $NF }'
+}
+
+@test "static-local-renumbered: a new printk site renumbers the file's static locals; the module still loads" {
+	corpus_lifecycle static-local-renumbered
+}
+
+@test "static-local-renumbered: the module names the renumbered statics as the running kernel does, with its sympos" {
+	local out=$BATS_TEST_TMPDIR/out work ko f old new pos
+	run kbp -o "$out" --keep "$CORPUS/static-local-renumbered.patch"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	work=$(kept_work "$output")
+	ko=$out/livepatch-static-local-renumbered.ko
+	# The shape, independently of create-diff-object: the new printk
+	# brings .printk_index statics, and gcc, which numbers a file's
+	# function-scope statics in one sequence, gives each other function's
+	# static another number in the patched build.
+	python3 "$CORPUS/kbp_elf.py" printk-sites "$work/patched/kernel/irq/proc.o" |
+		grep -qF "show_interrupts	'kbp-irq-renumber"
+	for f in register_irq_proc show_interrupts; do
+		old=$(python3 "$CORPUS/kbp_elf.py" static-refs "$work/orig/kernel/irq/proc.o" "$f")
+		new=$(python3 "$CORPUS/kbp_elf.py" static-refs "$work/patched/kernel/irq/proc.o" "$f")
+		echo "$f: $old -> $new"
+		[ "$(wc -w <<<"$old")" -eq 1 ] && [ "$(wc -w <<<"$new")" -eq 1 ]
+		[ "${old%.*}" = "${new%.*}" ] && [ "$old" != "$new" ]
+		# The original's spelling is the running kernel's: kernel/irq/proc.c's
+		# block of K/vmlinux has it (sympos exits non-zero otherwise).
+		pos=$(python3 "$CORPUS/kbp_elf.py" sympos "$K/vmlinux" "$old" proc.c)
+		[ "$(klp_sym_of "$ko" "$old")" = ".klp.sym.vmlinux.$old,$pos" ]
+		[ -z "$(klp_sym_of "$ko" "$new")" ]
+		grep -q "changed function: $f\$" <<<"$output"
+	done
+	rm -rf "$work"
+}
+
+@test "static-local-same-name: of the two static mutexes of sched/rt.c, the patched handler keeps its own" {
+	local out=$BATS_TEST_TMPDIR/keep work ko rr rt pos addr
+	run kbp -o "$out" --keep "$CORPUS/static-local-same-name.patch"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	work=$(kept_work "$output")
+	ko=$out/livepatch-static-local-same-name.ko
+	# Independently: in the original object, sched_rr_handler and
+	# sched_rt_handler each use a static local called mutex.
+	rr=$(python3 "$CORPUS/kbp_elf.py" static-refs "$work/orig/kernel/sched/build_policy.o" sched_rr_handler)
+	rt=$(python3 "$CORPUS/kbp_elf.py" static-refs "$work/orig/kernel/sched/build_policy.o" sched_rt_handler)
+	rm -rf "$work"
+	echo "sched_rr_handler: $rr, sched_rt_handler: $rt"
+	[ "${rr%.*}" = mutex ] && [ "${rt%.*}" = mutex ] && [ "$rr" != "$rt" ]
+	pos=$(python3 "$CORPUS/kbp_elf.py" sympos "$K/vmlinux" "$rr" build_policy.c)
+	[ "$(klp_sym_of "$ko" "$rr")" = ".klp.sym.vmlinux.$rr,$pos" ]
+	[ -z "$(klp_sym_of "$ko" "$rt")" ]
+	# The new code's mutex_lock() and mutex_unlock() take that one.
+	[ "$(count_relas "$ko" .klp.rela.vmlinux..text.sched_rr_handler " .klp.sym.vmlinux.$rr,$pos ")" -ge 2 ]
+	# In the guest: the kallsyms rank of that mutex (its K/vmlinux
+	# address among the symbols of its name) is the module's sympos.
+	addr=$(readelf -sW "$K/vmlinux" | awk -v n="$rr" '$8 == n { print $2 }')
+	[ "$(wc -w <<<"$addr")" -eq 1 ]
+	EXTRA_LOADED="n=\$(grep -c ' $rr\$' /proc/kallsyms);
+		rank=\$(grep ' $rr\$' /proc/kallsyms | sort | awk '{ r++ } \$1 == \"$addr\" { print r }');
+		echo \"kallsyms: \$n $rr, ours has rank \$rank\";
+		if [ \"\$n\" = 1 ]; then [ $pos = 0 ] && [ \"\$rank\" = 1 ]; else [ \"\$rank\" = $pos ]; fi"
+	export EXTRA_LOADED
+	corpus_lifecycle static-local-same-name
+}
+
+@test "static-local-state: the new code keeps the original static local and the state set before the load" {
+	local out=$BATS_TEST_TMPDIR/out ko stfu pos
+	# Independently: drop_caches_sysctl_handler's static stfu in the
+	# kernel's own symbols (K/vmlinux, fs/drop_caches.c's block).
+	stfu=$(readelf -sW "$K/vmlinux" | awk '$4 == "FILE" { f = $8 }
+		f == "drop_caches.c" && $4 == "OBJECT" && $8 ~ /^stfu\.[0-9]+$/ { print $8 }')
+	[ "$(wc -w <<<"$stfu")" -eq 1 ]
+	pos=$(python3 "$CORPUS/kbp_elf.py" sympos "$K/vmlinux" "$stfu" drop_caches.c)
+	# Before the load: writing 4 sets stfu, and the original code says
+	# nothing from then on. Once the patch is live, the new code must
+	# report that state (quiet 4) and stay quiet too; a fresh copy of
+	# stfu would say quiet 0 and print the old message again.
+	EXTRA_BEFORE="echo 4 >/proc/sys/vm/drop_caches || exit 1
+		a=\$(dmesg | grep -c ': drop_caches: 1\$')
+		echo 1 >/proc/sys/vm/drop_caches
+		[ \"\$(dmesg | grep -c ': drop_caches: 1\$')\" = \"\$a\" ]"
+	EXTRA_LOADED="a=\$(dmesg | grep -c ': drop_caches: 1\$')
+		echo 1 >/proc/sys/vm/drop_caches || exit 1
+		dmesg | grep 'kbp-static-state: drop_caches 1, quiet' | tail -n 1 | grep 'quiet 4\$' &&
+		[ \"\$(dmesg | grep -c ': drop_caches: 1\$')\" = \"\$a\" ]"
+	export EXTRA_BEFORE EXTRA_LOADED
+	corpus_lifecycle static-local-state
+	ko=$out/livepatch-static-local-state.ko
+	# The module refers to the kernel's stfu and has no copy of its own.
+	[ "$(klp_sym_of "$ko" "$stfu")" = ".klp.sym.vmlinux.$stfu,$pos" ]
+	[ -z "$(readelf -sW "$ko" | awk '$4 == "OBJECT" && $7 != "UND" && $8 ~ /^stfu\./')" ]
+}

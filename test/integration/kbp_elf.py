@@ -1,8 +1,10 @@
 """kbp_elf: a small ELF64 reader for the integration tests' checks."""
+import re
 import struct
 import sys
 
 RELOC_SIZES = {1: 8, 2: 4, 4: 4, 9: 4, 10: 4, 11: 4, 24: 8, 41: 4, 42: 4}
+STATIC_LOCAL = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[0-9]+$")
 
 
 class Elf:
@@ -95,6 +97,52 @@ def printk_sites(path):
     return out
 
 
+def static_refs(path, func):
+    """The function-scope statics (local objects named NAME.N) that the
+    code of function func in the relocatable object path (built with
+    -fdata-sections) refers to, by name or through the section symbol of
+    the object's own section: sorted names."""
+    e = Elf(path)
+    syms = e.symbols()
+    f = next(s for s in syms if s["name"] == func and s["type"] == 2
+             and s["shndx"])
+    out = set()
+    for off, rtype, symidx, addend in e.relocations(f["shndx"]):
+        if not f["value"] <= off < f["value"] + f["size"]:
+            continue
+        sym = syms[symidx]
+        if sym["type"] == 3:
+            # Through a section symbol: with -fdata-sections, the one
+            # object of its section (a PC-relative field followed by an
+            # immediate makes the addend alone ambiguous).
+            objs = [s for s in syms if s["type"] == 1
+                    and s["shndx"] == sym["shndx"]]
+            if not objs:
+                continue    # strings, anonymous constants
+            if len(objs) > 1:
+                sys.exit(f"{path}: {e.secs[sym['shndx']]['name']} holds "
+                         f"{len(objs)} objects; build with -fdata-sections")
+            sym = objs[0]
+        if sym and sym["type"] == 1 and sym["bind"] == 0 and \
+                STATIC_LOCAL.match(sym["name"]):
+            out.add(sym["name"])
+    return sorted(out)
+
+
+def sympos(path, name, file):
+    """kallsyms' sympos of the local name of file block file in the
+    linked kernel path: 0 when the name is unique, else its rank by
+    address among the defined symbols of that name."""
+    same = [s for s in Elf(path).symbols()
+            if s["name"] == name and s["shndx"] and s["type"] != 3]
+    mine = [s for s in same if s["bind"] == 0 and s["file"] == file]
+    if len(mine) != 1:
+        sys.exit(f"{path}: {len(mine)} symbols {name} in file {file}")
+    if len(same) == 1:
+        return 0
+    return 1 + sum(1 for s in same if s["value"] < mine[0]["value"])
+
+
 def flip_byte(path, out):
     """Copy path to out with one byte of its largest function changed, at
     the first place past the fentry call that no relocation covers; return
@@ -121,6 +169,8 @@ if __name__ == "__main__":
     # largest function changed (a one-function change), written to OUT.
     # kbp_elf.py printk-sites FILE: print "function<TAB>format" for each
     # .printk_index entry (the KERN_ level prefix stripped).
+    # kbp_elf.py static-refs FILE FUNC: the static locals FUNC uses.
+    # kbp_elf.py sympos VMLINUX NAME FILE: the sympos of file FILE's NAME.
     if len(sys.argv) == 4 and sys.argv[1] == "offset":
         print(symbol_file_offset(sys.argv[2], sys.argv[3]))
     elif len(sys.argv) == 4 and sys.argv[1] == "flip-byte":
@@ -128,6 +178,12 @@ if __name__ == "__main__":
     elif len(sys.argv) == 3 and sys.argv[1] == "printk-sites":
         for func, fmt in printk_sites(sys.argv[2]):
             print(f"{func}\t{fmt!r}")
+    elif len(sys.argv) == 4 and sys.argv[1] == "static-refs":
+        for name in static_refs(sys.argv[2], sys.argv[3]):
+            print(name)
+    elif len(sys.argv) == 5 and sys.argv[1] == "sympos":
+        print(sympos(sys.argv[2], sys.argv[3], sys.argv[4]))
     else:
         sys.exit("usage: kbp_elf.py offset FILE SYMBOL | printk-sites FILE"
-                 " | flip-byte FILE OUT")
+                 " | flip-byte FILE OUT | static-refs FILE FUNC"
+                 " | sympos VMLINUX NAME FILE")

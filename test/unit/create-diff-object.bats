@@ -15,9 +15,10 @@ setup_file() {
 	cdo_build_tool
 	for p in body newfn string comment data sdata init notrace extref \
 		sympos_b sympos_c neigh clone locals locals_same bug fresh inline cold coldonly layout \
-		exit untraceable untraceable_ptr clonechg sched altbody altorphan; do
+		exit untraceable untraceable_ptr clonechg sched altbody altorphan renum coldstatic; do
 		cdo_build_pair "$p"
 	done
+	cdo_cc "$CDO_FIX/renum_peer.c" "$BATS_FILE_TMPDIR/orig"
 	cdo_cc "$CDO_FIX/sympos_a.c" "$BATS_FILE_TMPDIR/orig"
 	cdo_cc "$CDO_FIX/extref_lib.c" "$BATS_FILE_TMPDIR/orig"
 	# Another file called neigh.c, in another directory.
@@ -44,6 +45,17 @@ setup_file() {
 	cdo_fake_vmlinux "$VM_NEIGH" "$BATS_FILE_TMPDIR/twin/neigh.o" \
 		"$(cdo_orig neigh)"
 	cdo_fake_vmlinux "$VM_LOCALS_SAME" "$(cdo_orig locals_same)"
+	# renum's static locals are spelled like renum_peer's, which comes
+	# first: in the vmlinux by address, in the module by symtab order.
+	export VM_RENUM="$BATS_FILE_TMPDIR/vmlinux-renum"
+	export KO_RENUM="$BATS_FILE_TMPDIR/renummod.ko"
+	cdo_fake_vmlinux "$VM_RENUM" "$(cdo_orig renum_peer)" "$(cdo_orig renum)"
+	ld -r -o "$KO_RENUM" "$(cdo_orig renum_peer)" "$(cdo_orig renum)"
+	export VM_COLDSTATIC="$BATS_FILE_TMPDIR/vmlinux-coldstatic"
+	cdo_cc "$CDO_FIX/coldstatic_lib.c" "$BATS_FILE_TMPDIR/orig"
+	cdo_fake_vmlinux "$VM_COLDSTATIC" "$(cdo_orig coldstatic)" \
+		"$(cdo_orig coldstatic_lib)"
+	cdo_symvers "$BATS_FILE_TMPDIR/Module.symvers-coldstatic" coldst_report
 
 	export SYMVERS="$BATS_FILE_TMPDIR/Module.symvers"
 	export SYMVERS_EXTREF="$BATS_FILE_TMPDIR/Module.symvers-extref"
@@ -499,6 +511,108 @@ mcount_targets() {
 	[ "$(cdo_text_sections "$OUT")" = .text.locals_seen ]
 	diff <(cdo_targets "$p" .text.locals_seen) <(cdo_targets "$OUT" .text.locals_seen)
 	! cdo_symbols "$OUT" | grep -q '^\.klp\.sym\..*calls' || false
+}
+
+# static_of OBJ FUNC: the static locals (NAME.N) that FUNC's code refers
+# to in OBJ, one a line.
+static_of() {
+	cdo_targets "$1" ".text.$2" | awk '{ t = $3; sub(/\+.*/, "", t) }
+		t ~ /^[A-Za-z_][A-Za-z0-9_]*\.[0-9]+$/ { print t }' | sort -u
+}
+
+# module_sympos KO NAME FILE: NAME's sympos in module KO as the kernel
+# counts it (symtab order among the defined same-named symbols) for the
+# local one of file block FILE: 0 when the name is unique.
+module_sympos() {
+	readelf -sW "$1" | awk -v n="$2" -v f="$3" '
+		/^Symbol table / { on = ($3 == "'\''.symtab'\''"); next }
+		!on || $1 !~ /^[0-9]+:$/ { next }
+		$4 == "FILE" { file = $8; next }
+		$8 == n && $7 != "UND" {
+			c++
+			if ($5 == "LOCAL" && file == f) { mine = c; m++ }
+		}
+		END {
+			if (m != 1) print (m ? "ambiguous" : "missing")
+			else print (c == 1 ? 0 : mine)
+		}'
+}
+
+@test "a static local renumbered by a new printk site is referenced by the running kernel's name and sympos" {
+	local o p old new pos
+	o=$(cdo_orig renum)
+	p=$(cdo_patched renum)
+	old=$(static_of "$o" renum_count)
+	new=$(static_of "$p" renum_count)
+	echo "renum_count uses $old, patched $new"
+	[ "$(wc -w <<<"$old")" -eq 1 ] && [ "$(wc -w <<<"$new")" -eq 1 ]
+	# The shape: same variable, another number; the printk's statics.
+	[ "${old%.*}" = "${new%.*}" ] && [ "$old" != "$new" ]
+	cdo_section_names "$p" | grep -qx .printk_index
+	! cdo_section_names "$o" | grep -qx .printk_index || false
+	# The running kernel has the old name twice (renum_peer.c has it).
+	[ "$(cdo_symbols "$VM_RENUM" | awk -v n="$old" '$1 == n' | wc -l)" -eq 2 ]
+	pos=$(cdo_vmlinux_sympos "$VM_RENUM" "$old" renum.c)
+	[ "$pos" -ge 1 ]
+	diff_pair renum "$VM_RENUM" "$SYMVERS"
+	[ "$status" -eq 0 ]
+	grep -q "^func	vmlinux	renum_count	" "$MAN"
+	klp_ref "$p" renum_count "$new" ".klp.sym.vmlinux.$old,$pos"
+	# Nothing in the output spells the patched build's number.
+	! cdo_symbols "$OUT" | grep -qF ".$new," || false
+}
+
+@test "module object: a renumbered static local gets the module's name and symtab-order sympos" {
+	local p old new pos
+	p=$(cdo_patched renum)
+	old=$(static_of "$(cdo_orig renum)" renum_count)
+	new=$(static_of "$p" renum_count)
+	[ "$old" != "$new" ]
+	pos=$(module_sympos "$KO_RENUM" "$old" renum.c)
+	# renum_peer.o comes first in the module: ours is the second.
+	[ "$pos" -eq 2 ]
+	run --separate-stderr "$CDO" --symbols "$KO_RENUM" --objname renummod \
+		--symvers "$SYMVERS" --name renummod/renum.o --manifest "$MAN" \
+		"$(cdo_orig renum)" "$p" "$OUT"
+	echo "$output"; echo "$stderr"
+	[ "$status" -eq 0 ]
+	klp_ref "$p" renum_count "$new" ".klp.sym.renummod.$old,$pos"
+}
+
+@test "a static local whose only use moves into the function's .cold part is still the original variable" {
+	local o p e
+	o=$(cdo_orig coldstatic)
+	p=$(cdo_patched coldstatic)
+	e=$(static_of "$o" coldst_check)
+	[ "$(wc -w <<<"$e")" -eq 1 ]
+	# The shape: the original's hot code uses it, the patched one's
+	# doesn't; the patched .cold part does.
+	[ -z "$(static_of "$p" coldst_check)" ]
+	cdo_symbol "$p" coldst_check.cold | grep -q ' LOCAL FUNC .text.unlikely.coldst_check '
+	[ "$(static_of "$p" unlikely.coldst_check)" = "$e" ]
+	[ -z "$(static_of "$o" unlikely.coldst_check)" ]
+	diff_pair coldstatic "$VM_COLDSTATIC" "$BATS_FILE_TMPDIR/Module.symvers-coldstatic"
+	[ "$status" -eq 0 ]
+	klp_ref "$p" unlikely.coldst_check "$e" ".klp.sym.vmlinux.$e,0"
+}
+
+@test "a static local that the target has several copies of, none telling which is ours, is refused with exit 2" {
+	local ks=$BATS_TEST_TMPDIR/kallsyms old
+	old=$(static_of "$(cdo_orig renum)" renum_count)
+	# A kallsyms dump has no file symbols, and each of renum.c's data
+	# symbols is also renum_peer.c's: no neighbour tells them apart.
+	kallsyms_of "$VM_RENUM" >"$ks"
+	[ "$(awk -v n="$old" '$3 == n' "$ks" | wc -l)" -eq 2 ]
+	for s in $(cdo_symbols "$(cdo_orig renum)" | awk '$3 == "OBJECT" { print $1 }'); do
+		[ "$(awk -v n="$s" '$3 == n' "$ks" | wc -l)" -ge 2 ]
+	done
+	diff_pair renum "$ks" "$SYMVERS"
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"create-diff-object: kernel/renum.o: renum_count (.text.renum_count): uses the static local $old, but $ks has several symbols of that name"*"refusing to guess"* ]]
+	[ ! -e "$OUT" ] && [ ! -e "$MAN" ]
+	# With the vmlinux, the file symbols tell them apart.
+	diff_pair renum "$VM_RENUM" "$SYMVERS"
+	[ "$status" -eq 0 ]
 }
 
 @test "__bug_table keeps exactly the entries of the carried function, and __mcount_loc one entry" {
