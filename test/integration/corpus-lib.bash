@@ -116,7 +116,9 @@ vm_run() {
 }
 
 # corpus_build NAME OUT: builds NAME.patch into OUT and checks the result;
-# kbuild-patch's output is kept in OUT.log.
+# kbuild-patch's output is kept in OUT.log. The load check ran and passed
+# (every symbol resolves in the test kernel), and no tool reported an
+# internal error.
 corpus_build() {
 	local name=$1 out=$2
 	run kbp -o "$out" "$CORPUS/$name.patch"
@@ -124,6 +126,8 @@ corpus_build() {
 	printf '%s\n' "$output" >"$out.log"
 	[ "$status" -eq 0 ]
 	[ -f "$out/livepatch-$name.ko" ]
+	[[ $output == *"kbuild-patch: checking that every symbol resolves in the target"* ]]
+	[[ $output != *"internal error"* ]]
 }
 
 # vm_extras ARRAY NAME...: appends the runner options of each NAME.vm
@@ -161,6 +165,8 @@ corpus_refusal() {
 	echo "$output"
 	[ "$status" -eq "$code" ]
 	[[ $output == *"$msg"* ]]
+	# A refusal is the input's, never an internal error (exit 4).
+	[[ $output != *"internal error"* ]]
 	# Nothing, not even a partial file, is left in the output directory.
 	[ -z "$(ls -A "$out" 2>/dev/null)" ]
 }
