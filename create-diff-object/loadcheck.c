@@ -13,7 +13,8 @@
  *   - each other undefined symbol, as the module loader does
  *     (simplify_symbols(), check_version(), verify_namespace_is_imported()):
  *     exported by vmlinux or a module, with a matching CRC in the module's
- *     __versions under MODVERSIONS, and its namespace imported.
+ *     __versions under MODVERSIONS, and its namespace imported; and no
+ *     common symbol, which the loader refuses.
  *
  * Nothing a user feeds kbuild-patch can make a symbol that the tools
  * wrote fail here: a failure is reported as an internal error.
@@ -327,6 +328,12 @@ static int check_undefined_symbols(struct kbp_loadcheck *lc)
 	for (i = 1; !ret && i < lc->ko->nr_syms; i++) {
 		const struct symbol *sym = &lc->ko->syms[i];
 
+		if (sym->sym.st_shndx == SHN_COMMON) {
+			INTERNAL("%s: %s: a common symbol; the kernel would refuse the module: \"please compile with -fno-common\"",
+				 lc->display, sym->name);
+			lc->nr_failed++;
+			continue;
+		}
 		/* The loader ignores _GLOBAL_OFFSET_TABLE_ (old binutils). */
 		if (sym->sym.st_shndx != SHN_UNDEF || !*sym->name ||
 		    !strcmp(sym->name, "_GLOBAL_OFFSET_TABLE_"))
