@@ -1,6 +1,7 @@
 # kbuild-patch: top-level build, install and test entry points.
 #
-#   make                 build the C tools (create-diff-object, klp-convert)
+#   make                 build the C tools (create-diff-object, klp-convert,
+#                        klp-loadcheck)
 #   make install         install under $(DESTDIR)$(PREFIX)
 #   make check           all tests (unit + integration in the VM); slow
 #   make check-unit      fast tests, no kernel needed
@@ -19,7 +20,8 @@ COMPLETIONDIR = $(PREFIX)/share/bash-completion/completions
 
 SCRIPTS = scripts/kbuild-patch scripts/kbuild-patch-vm scripts/kbuild-patch-ci \
 	scripts/kbuild-patch-wait
-TOOLS = create-diff-object/create-diff-object create-diff-object/klp-convert
+TOOLS = create-diff-object/create-diff-object create-diff-object/klp-convert \
+	create-diff-object/klp-loadcheck
 
 all: tools
 
@@ -72,7 +74,7 @@ clean:
 # sanitizer report aborts the tool (exit 134), never exit 1.
 SAN_DIR ?= $(CURDIR)/out/sanitize
 SAN_SUITES = test/unit/create-diff-object.bats test/unit/klp-convert.bats \
-	test/unit/malformed.bats
+	test/unit/malformed.bats test/unit/loadcheck.bats
 FUZZ_DIR ?= $(CURDIR)/out/fuzz-run
 FUZZ_TIME ?= 3600
 

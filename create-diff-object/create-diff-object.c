@@ -6,7 +6,9 @@
  * both objects, correlate.c pairs them, changes.c finds what changed,
  * include.c and special.c choose what to carry, output.c writes it.
  *
- * Exit: 0 changed, 1 error, 2 unsupported change, 3 no functional change.
+ * Exit: 0 changed, 1 input or environment error, 2 unsupported change,
+ * 3 no functional change, 4 internal error (an inconsistency of this
+ * tool's own logic, reported through kbp_internal(): a bug to report).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -37,8 +39,8 @@ static void usage(FILE *f)
 "  -d, --debug               debug output\n"
 "  -h, --help                this help\n"
 "\n"
-"Exit status: 0 changed, 1 error, 2 unsupported change,\n"
-"3 no functional change.\n");
+"Exit status: 0 changed, 1 input or environment error, 2 unsupported\n"
+"change, 3 no functional change, 4 internal error (a bug: please report).\n");
 }
 
 static int load_sizes(struct diff_ctx *ctx, const char *path)
@@ -143,6 +145,7 @@ int main(int argc, char **argv)
 	int c, ret = KBP_EXIT_ERROR;
 
 	kbp_progname = "create-diff-object";
+	kbp_internal_errors = 0;
 	while ((c = getopt_long(argc, argv, "s:e:o:n:m:z:b:g:xdh", opts,
 				NULL)) != -1) {
 		switch (c) {
@@ -186,6 +189,14 @@ int main(int argc, char **argv)
 	if (load_new_globals(&ctx, globals))
 		goto out;
 	ret = run(&ctx, argv[optind + 2], manifest);
+	/* However an internal error travelled up: no output, exit 4. */
+	if (kbp_internal_errors) {
+		remove(argv[optind + 2]);
+		if (manifest)
+			remove(manifest);
+		kbp_internal_hint();
+		ret = KBP_EXIT_INTERNAL;
+	}
 out:
 	special_sections_free(&ctx);
 	kbp_macros_free(&ctx);

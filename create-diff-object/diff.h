@@ -17,6 +17,9 @@ enum {
 	KBP_EXIT_ERROR = 1,
 	KBP_EXIT_UNSUPPORTED = 2,
 	KBP_EXIT_NO_CHANGE = 3,
+	/* An inconsistency of kbuild-patch's own logic (kbp_internal()):
+	 * a bug to report, never a property of the input. */
+	KBP_EXIT_INTERNAL = 4,
 };
 
 /* Returned by stages for an unsupported change (vs -1 for an error). */

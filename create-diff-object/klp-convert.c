@@ -20,6 +20,9 @@
  * (the kernel keeps the module's symbol table as is and the klp relocations
  * refer to it by index), new sections are appended, and every other
  * section keeps its contents byte for byte.
+ *
+ * Exit: 0 converted, 1 bad input or environment, 4 internal error (the
+ * conversion's own result fails its check: a bug to report).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* asprintf() */
@@ -53,6 +56,10 @@
 #define KLP_SYMNAME_MAX		511
 #define KLP_RELA_FLAGS		(SHF_ALLOC | SHF_INFO_LINK | SHF_RELA_LIVEPATCH)
 #define KLP_MAX_ALIGN		(1UL << 21)
+
+/* Exit codes; 4 is KBP_EXIT_INTERNAL of diff.h, kbuild-patch's too. */
+#define KC_EXIT_ERROR		1
+#define KC_EXIT_INTERNAL	4
 
 static const char *progname = "klp-convert";
 static bool debug;	/* the only mutable global: set once by main() */
@@ -121,7 +128,25 @@ struct kc {
 	size_t nnew;		/* new sections among klp[] */
 	size_t shstr_add;	/* bytes the new section names need */
 	size_t nconverted, nmoved, nunnamed;
+	bool internal;		/* an internal error was reported */
 };
+
+/*
+ * An inconsistency that no input can cause, found in the conversion's own
+ * result: "klp-convert: internal error: ...", and exit 4.
+ */
+static void __attribute__((format(printf, 2, 3)))
+internal(struct kc *kc, const char *fmt, ...)
+{
+	va_list ap;
+
+	kc->internal = true;
+	fprintf(stderr, "%s: internal error: ", progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
 
 static const char *secname(struct kc *kc, size_t idx)
 {
@@ -636,8 +661,13 @@ static int split_relocations(struct kc *kc)
 	return ret;
 }
 
+/*
+ * The klp relocations of ks: those already in the input (ours false), whose
+ * faults are the input's, or those this run moved there (ours true), which
+ * can only be wrong if the conversion is.
+ */
 static int check_klp_rela(struct kc *kc, struct klp_sec *ks,
-			  const Elf64_Rela *r, size_t n)
+			  const Elf64_Rela *r, size_t n, bool ours)
 {
 	const char *name = ks->name ? ks->name : secname(kc, ks->index);
 	bool sec_vmlinux = ks->objlen == 7 && !memcmp(ks->obj, "vmlinux", 7);
@@ -652,6 +682,12 @@ static int check_klp_rela(struct kc *kc, struct klp_sec *ks,
 			return -1;
 		}
 		s = &kc->syms[sym];
+		if ((s->st_shndx != SHN_LIVEPATCH || !kc->objlen[sym]) &&
+		    ours) {
+			internal(kc, "%s: %s (%s): a relocation moved into the klp section is against a symbol that is not SHN_LIVEPATCH",
+				 kc->file, symname(kc, sym), name);
+			return -1;
+		}
 		if (s->st_shndx != SHN_LIVEPATCH || !kc->objlen[sym]) {
 			err("%s: %s (%s): klp relocation against a symbol that is not SHN_LIVEPATCH",
 			    kc->file, symname(kc, sym), name);
@@ -660,6 +696,11 @@ static int check_klp_rela(struct kc *kc, struct klp_sec *ks,
 		if (!sec_vmlinux &&
 		    !strncmp(symname(kc, sym), KLP_SYM_PREFIX "vmlinux.",
 			     strlen(KLP_SYM_PREFIX "vmlinux."))) {
+			if (ours) {
+				internal(kc, "%s: %s (%s): a relocation against a vmlinux symbol was moved into a module's klp relocation section",
+					 kc->file, symname(kc, sym), name);
+				return -1;
+			}
 			err("%s: %s (%s): vmlinux symbol referenced from a module's klp relocation section",
 			    kc->file, symname(kc, sym), name);
 			err("hint: the kernel refuses this; use .klp.rela.vmlinux.*");
@@ -688,7 +729,11 @@ static int final_relas(struct kc *kc, size_t idx, const Elf64_Rela **r,
 	return 0;
 }
 
-/* Step 4: the result must satisfy what the kernel checks at load time. */
+/*
+ * Step 4: the result must satisfy what the kernel checks at load time.
+ * Steps 1 and 2 guarantee all of it but the input's own klp sections:
+ * anything else that fails here is an internal error.
+ */
 static int verify(struct kc *kc)
 {
 	const Elf64_Rela *r;
@@ -701,15 +746,15 @@ static int verify(struct kc *kc)
 		s = &kc->syms[i];
 		if (kc->objlen[i] && (s->st_shndx != SHN_LIVEPATCH ||
 				      GELF_ST_BIND(s->st_info) == STB_WEAK)) {
-			err("%s: %s (symbol %zu): still an undefined weak symbol after conversion",
-			    kc->file, symname(kc, i), i);
+			internal(kc, "%s: %s (symbol %zu): still an undefined weak symbol after conversion",
+				 kc->file, symname(kc, i), i);
 			return -1;
 		}
 	}
 	for (i = 0; i < kc->nklp; i++) {
 		ks = kc->klp[i];
-		if (check_klp_rela(kc, ks, ks->old, ks->nold) ||
-		    check_klp_rela(kc, ks, ks->add, ks->nadd))
+		if (check_klp_rela(kc, ks, ks->old, ks->nold, false) ||
+		    check_klp_rela(kc, ks, ks->add, ks->nadd, true))
 			return -1;
 	}
 	for (i = 1; i < kc->shnum; i++) {
@@ -722,8 +767,8 @@ static int verify(struct kc *kc)
 		for (j = 0; j < n; j++) {
 			sym = ELF64_R_SYM(r[j].r_info);
 			if (sym < kc->nsyms && kc->objlen[sym]) {
-				err("%s: %s (%s): livepatch symbol left in a normal relocation section",
-				    kc->file, symname(kc, sym), secname(kc, i));
+				internal(kc, "%s: %s (%s): livepatch symbol left in a normal relocation section",
+					 kc->file, symname(kc, sym), secname(kc, i));
 				return -1;
 			}
 		}
@@ -1008,6 +1053,7 @@ static void free_kc(struct kc *kc)
 		elf_end(kc->elf);
 }
 
+/* Returns the exit status: 0, KC_EXIT_ERROR or KC_EXIT_INTERNAL. */
 static int convert(const char *in, const char *outpath)
 {
 	struct kc kc = { .file = in };
@@ -1019,7 +1065,7 @@ static int convert(const char *in, const char *outpath)
 	kc.fd = open(in, O_RDONLY);
 	if (kc.fd < 0) {
 		err("%s: %s", in, strerror(errno));
-		return -1;
+		return KC_EXIT_ERROR;
 	}
 	if (fstat(kc.fd, &ist)) {
 		err("%s: %s", in, strerror(errno));
@@ -1050,7 +1096,11 @@ static int convert(const char *in, const char *outpath)
 out:
 	free_kc(&kc);
 	close(kc.fd);
-	return ret;
+	if (kc.internal) {
+		err("internal error: this is a bug in kbuild-patch, not in the module's input; please report it, with the build log");
+		return KC_EXIT_INTERNAL;
+	}
+	return ret ? KC_EXIT_ERROR : 0;
 }
 
 static void usage(FILE *f)
@@ -1059,7 +1109,9 @@ static void usage(FILE *f)
 		"usage: %s [-d] IN.ko OUT.ko\n"
 		"Turn the .klp.sym.* references of a linked livepatch module into\n"
 		"livepatch symbols and .klp.rela.* sections (module-elf-format.rst).\n"
-		"  -d  debug output\n", progname);
+		"  -d  debug output\n"
+		"Exit status: 0 converted, 1 bad input or environment error,\n"
+		"4 internal error (a bug: please report).\n", progname);
 }
 
 int main(int argc, char **argv)
@@ -1087,5 +1139,5 @@ int main(int argc, char **argv)
 		err("libelf: %s", elf_errmsg(-1));
 		return 1;
 	}
-	return convert(argv[optind], argv[optind + 1]) ? 1 : 0;
+	return convert(argv[optind], argv[optind + 1]);
 }

@@ -10,6 +10,7 @@
 
 const char *kbp_progname = "kbuild-patch";
 bool kbp_debug;
+unsigned int kbp_internal_errors;
 
 static void vlog(const char *level, const char *fmt, va_list ap)
 {
@@ -45,4 +46,20 @@ void kbp_dbg(const char *fmt, ...)
 	va_start(ap, fmt);
 	vlog("debug: ", fmt, ap);
 	va_end(ap);
+}
+
+void kbp_internal(const char *fmt, ...)
+{
+	va_list ap;
+
+	kbp_internal_errors++;
+	va_start(ap, fmt);
+	vlog("internal error: ", fmt, ap);
+	va_end(ap);
+}
+
+void kbp_internal_hint(void)
+{
+	fprintf(stderr, "%s: internal error: this is a bug in kbuild-patch, not in the patch or the kernel; please report it, with the build log\n",
+		kbp_progname);
 }

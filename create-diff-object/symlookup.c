@@ -195,7 +195,8 @@ struct kbp_symvers *kbp_symvers_load(const char *path)
 	sv->buf = kbp_read_file(path, "Module.symvers", &len);
 	if (!sv->buf)
 		goto fail;
-	if (strmap_init(&sv->by_name, len / 40 + 1))
+	if (strmap_init(&sv->by_name, len / 40 + 1) ||
+	    strmap_init(&sv->crcs, len / 40 + 1))
 		goto fail;
 	for (line = strtok_r(sv->buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
@@ -212,7 +213,8 @@ struct kbp_symvers *kbp_symvers_load(const char *path)
 		end = strchr(mod, '\t');
 		if (end)
 			*end++ = 0;
-		if (strmap_add(&sv->by_name, name, mod))
+		if (strmap_add(&sv->by_name, name, mod) ||
+		    strmap_add(&sv->crcs, name, line))
 			goto fail;
 		/* Keep the namespace right after the module name. */
 		if (end) {
@@ -237,6 +239,7 @@ void kbp_symvers_free(struct kbp_symvers *sv)
 	if (!sv)
 		return;
 	strmap_free(&sv->by_name);
+	strmap_free(&sv->crcs);
 	free(sv->buf);
 	free(sv);
 }

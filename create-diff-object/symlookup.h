@@ -42,6 +42,7 @@ struct kbp_symbols {
 
 struct kbp_symvers {
 	struct strmap by_name;	/* name -> module name ("vmlinux"...) */
+	struct strmap crcs;	/* name -> its CRC, as written ("0x1234abcd") */
 	char *buf;
 };
 

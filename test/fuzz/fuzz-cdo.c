@@ -16,8 +16,9 @@
  *   KBP_FUZZ_OBJNAME  optional --objname (default vmlinux)
  *   KBP_FUZZ_PATCHED  PATCHED.o when the input is another file
  *
- * Every input must end in one of the documented exit codes (0-3), with
- * no sanitizer report, crash, hang or leak.
+ * Every input must end in one of the exit codes an input can cause (0-3),
+ * with no sanitizer report, crash, hang or leak. Exit 4, an internal
+ * error, is documented too, but no input may reach it: it is a bug.
  */
 
 #include "fuzz-common.h"

@@ -92,7 +92,10 @@ static inline void fuzz_write(const char *path, const unsigned char *data,
 	close(fd);
 }
 
-/* An undocumented exit code is a bug, like a crash. */
+/*
+ * An exit code above max (one no input may cause: undocumented, or 4, an
+ * internal error) is a bug, like a crash.
+ */
 static inline void fuzz_check_status(const char *tool, int ret, int max)
 {
 	if (ret < 0 || ret > max) {

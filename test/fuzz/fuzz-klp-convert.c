@@ -2,7 +2,8 @@
 /*
  * fuzz-klp-convert.c - libFuzzer harness for klp-convert: runs the tool's
  * own main() in process on the fuzz input as IN.ko. Every input must end
- * in exit code 0 or 1, with no sanitizer report, crash, hang or leak.
+ * in exit code 0 or 1, with no sanitizer report, crash, hang or leak:
+ * exit 4, an internal error, is a bug that no input may reach.
  */
 
 #include "fuzz-common.h"

@@ -169,6 +169,7 @@ teardown() {
 	[ -x "$prefix/bin/kbuild-patch-vm" ]
 	[ -x "$prefix/libexec/kbuild-patch/create-diff-object" ]
 	[ -x "$prefix/libexec/kbuild-patch/klp-convert" ]
+	[ -x "$prefix/libexec/kbuild-patch/klp-loadcheck" ]
 	[ -f "$prefix/share/kbuild-patch/kmod/livepatch-main.c" ]
 	[ -f "$prefix/share/bash-completion/completions/kbuild-patch" ]
 	[ -f "$prefix/share/man/man7/kbuild-patch-macros.7" ]
@@ -180,6 +181,43 @@ teardown() {
 	readelf -SW "$out/livepatch-cmdline-string.ko" | grep -F '.klp.rela.vmlinux.'
 	run "$prefix/bin/kbuild-patch-vm" --help
 	[ "$status" -eq 0 ]
+}
+
+@test "a module whose klp symbol doesn't resolve is never written: exit 4, an internal error naming the symbol" {
+	local prefix=$BATS_TEST_TMPDIR/prefix out=$BATS_TEST_TMPDIR/out
+	local lx=$prefix/libexec/kbuild-patch work ko sym name
+	make -s -C "$REPO" install PREFIX="$prefix" >/dev/null
+	# A bug stand-in: klp-convert, then one letter of the first vmlinux
+	# klp symbol's name changed (same length, so the ELF stays valid).
+	mv "$lx/klp-convert" "$lx/klp-convert.real"
+	cat >"$lx/klp-convert" <<-'EOF'
+	#!/bin/sh
+	"$0.real" "$@" || exit
+	exec perl -0777 -pi -e 's/(\.klp\.sym\.vmlinux\.)[a-z_]/${1}Q/' "$2"
+	EOF
+	chmod +x "$lx/klp-convert"
+	mkdir -p "$out"
+	run "$prefix/bin/kbuild-patch" -s "$K/source" -c "$K/config" \
+		-v "$K/vmlinux" -o "$out" "$CORPUS/filesystems-static-call.patch"
+	echo "$output"
+	[ "$status" -eq 4 ]
+	[[ $output == *"kbuild-patch: checking that every symbol resolves in the target"* ]]
+	# The corrupted symbol really is missing from vmlinux: take it from
+	# the module in the work directory, which a failed run keeps (with
+	# its log), and look for it with nm.
+	work=$(sed -n 's/.*failed (exit 4); full log: \(.*\)\/build\.log$/\1/p' <<<"$output")
+	[ -d "$work" ]
+	ko=$work/module/livepatch-filesystems-static-call.ko.klp
+	sym=$(readelf -sW "$ko" | grep -o '\.klp\.sym\.vmlinux\.Q[^ ]*' | head -1)
+	[ -n "$sym" ]
+	name=${sym#.klp.sym.vmlinux.}
+	name=${name%,*}
+	[ "$(nm "$K/vmlinux" | awk -v n="$name" '$NF == n' | wc -l)" -eq 0 ]
+	[[ $output == *"klp-loadcheck: internal error: livepatch-filesystems-static-call.ko: $sym (in .klp.rela.vmlinux."*"vmlinux has no symbol $name"* ]]
+	[[ $output == *"kbuild-patch: error: internal error: klp-loadcheck"*"please report it, with the log"* ]]
+	# No module, no partial file.
+	[ -z "$(ls -A "$out")" ]
+	rm -rf "$work"
 }
 
 @test "a warm re-run takes the original object from the cache: one compile, not two" {

@@ -132,7 +132,9 @@ kbp_dl_task() {
 
 # corpus_build NAME OUT: builds NAME.patch into OUT and checks the result;
 # kbuild-patch's output is kept in OUT.log. CORPUS_KBP_ARGS, if set, are
-# more kbuild-patch options (e.g. --keep).
+# more kbuild-patch options (e.g. --keep). The load check ran and passed
+# (every symbol resolves in the test kernel), and no tool reported an
+# internal error.
 corpus_build() {
 	local name=$1 out=$2
 	run kbp -o "$out" ${CORPUS_KBP_ARGS[@]+"${CORPUS_KBP_ARGS[@]}"} "$CORPUS/$name.patch"
@@ -140,6 +142,8 @@ corpus_build() {
 	printf '%s\n' "$output" >"$out.log"
 	[ "$status" -eq 0 ]
 	[ -f "$out/livepatch-$name.ko" ]
+	[[ $output == *"kbuild-patch: checking that every symbol resolves in the target"* ]]
+	[[ $output != *"internal error"* ]]
 }
 
 # vm_extras ARRAY NAME...: appends the runner options of each NAME.vm
@@ -177,6 +181,8 @@ corpus_refusal() {
 	echo "$output"
 	[ "$status" -eq "$code" ]
 	[[ $output == *"$msg"* ]]
+	# A refusal is the input's, never an internal error (exit 4).
+	[[ $output != *"internal error"* ]]
 	# Nothing, not even a partial file, is left in the output directory.
 	[ -z "$(ls -A "$out" 2>/dev/null)" ]
 }

@@ -161,6 +161,9 @@ setup_file() {
 	run kbp -o "$out" -n livepatch-combined "${patches[@]}"
 	echo "$output"
 	[ "$status" -eq 0 ]
+	# The load check passed: every symbol of every patch resolves.
+	[[ $output == *"kbuild-patch: checking that every symbol resolves in the target"* ]]
+	[[ $output != *"internal error"* ]]
 	# objtool ran on the linked module (IBT defers it there): every
 	# return, indirect call and direct call of the new code is in
 	# .return_sites, .retpoline_sites and .call_sites.

@@ -39,6 +39,11 @@ check_page() {
 		"$REPO/man/create-diff-object.1"
 }
 
+@test "klp-loadcheck(1) documents exactly the options of klp-loadcheck --help" {
+	check_page "$REPO/create-diff-object/klp-loadcheck" \
+		"$REPO/man/klp-loadcheck.1"
+}
+
 @test "the comparison notices an option missing from either side" {
 	local page=$BATS_TEST_TMPDIR/kbuild-patch.1
 	# A page without --explain's entry...
@@ -78,9 +83,10 @@ render() {
 	printf '.TH X 1\n.SH NAME\nx \\- y\n.XYZ\n\\fQ\n' >"$BATS_TEST_TMPDIR/bad.1"
 	[ -n "$(render "$BATS_TEST_TMPDIR/bad.1")" ]
 	make -s -C "$REPO" install PREFIX="$prefix" >/dev/null
-	for page in kbuild-patch.1 kbuild-patch-vm.1 create-diff-object.1; do
+	for page in kbuild-patch.1 kbuild-patch-vm.1 create-diff-object.1 klp-loadcheck.1; do
 		[ -f "$prefix/share/man/man1/$page" ]
 	done
+	[ -x "$prefix/libexec/kbuild-patch/klp-loadcheck" ]
 	[ -f "$prefix/share/man/man7/kbuild-patch-macros.7" ]
 	MANPATH=$prefix/share/man man -w kbuild-patch-macros | grep -q "$prefix/share/man/man7/kbuild-patch-macros.7"
 }
