@@ -205,6 +205,25 @@ tree_state() {
 	find "$1" -printf '%P %s %m %T@ %C@ %i %y\n' | LC_ALL=C sort | sha256sum
 }
 
+# direct_calls KO SECTION: the call instructions of SECTION (a thunk
+# call reads "cs call" with -mindirect-branch-cs-prefix) other than those
+# of the indirect-call thunks and of static-call trampolines, which
+# .retpoline_sites and .static_call_sites record instead. A call is
+# classified by the relocation of its operand, plain or klp.
+direct_calls() {
+	objdump -dr -j "$2" "$1" | awk '
+		/^ *[0-9a-f]+:\t/ {
+			if (pending) n++
+			pending = ($0 ~ /\t(cs )?call /)
+			next
+		}
+		pending && /R_X86_64_/ {
+			if ($NF !~ /__x86_indirect_thunk_|__SCT__/) n++
+			pending = 0
+		}
+		END { if (pending) n++; print n + 0 }'
+}
+
 # objtool_sites KO: for each text section of KO, "SECTION RET RETPOLINE
 # CALLS" as the code has them (jumps to the return thunk, uses of the
 # indirect-call thunks, direct calls other than to those thunks and to
@@ -216,9 +235,7 @@ objtool_sites() {
 	while read -r sec; do
 		ret=$(count_relas "$ko" ".rela$sec" ' __x86_return_thunk ')
 		thunk=$(count_relas "$ko" ".rela$sec" ' __x86_indirect_thunk_')
-		# -mindirect-branch-cs-prefix: a thunk call reads "cs call".
-		calls=$(objdump -d -j "$sec" "$ko" | grep -cP '\t(cs )?call ' || true)
-		calls=$((calls - thunk - $(count_relas "$ko" ".rela$sec" ' __SCT__')))
+		calls=$(direct_calls "$ko" "$sec")
 		printf '%s %s %s %s | %s %s %s\n' "$sec" "$ret" "$thunk" "$calls" \
 			"$(count_relas "$ko" .rela.return_sites " \\$sec \\+")" \
 			"$(count_relas "$ko" .rela.retpoline_sites " \\$sec \\+")" \
