@@ -678,6 +678,27 @@ vmlinux_rank() {
 	corpus_refusal FAIL-sched-text
 }
 
+@test "FAIL-runtime-shift: a changed function that uses a boot-time shift (d_hash_shift, through d_hash()) is refused as unsupported" {
+	local o=$K/build/fs/dcache.o start size
+	# Independently: in the kernel's object, runtime_shift_d_hash_shift
+	# has an entry in __d_lookup's code.
+	read -r start size < <(readelf -sW "$o" |
+		awk '$4 == "FUNC" && $8 == "__d_lookup" { print $2, $3 }')
+	[ -n "$start" ]
+	readelf -rW "$o" | awk -v s=$((16#$start)) -v n="$size" '
+		/^Relocation section/ { on = ($3 == "'\''.relaruntime_shift_d_hash_shift'\''"); next }
+		on && $5 == ".text" && $6 == "+" {
+			a = 0; h = $7
+			for (i = 1; i <= length(h); i++)
+				a = a * 16 + index("0123456789abcdef", substr(h, i, 1)) - 1
+			if (a >= s && a < s + n) hit = 1
+		}
+		END { exit !hit }'
+	corpus_refusal FAIL-runtime-shift
+	[[ $output == *"fs/dcache.o: __d_lookup (.text.__d_lookup): uses the boot-time constant d_hash_shift"* ]]
+	[[ $output == *"patch a caller instead"* ]]
+}
+
 # Code shapes of an -O2 kernel (CONFIG_CC_OPTIMIZE_FOR_PERFORMANCE, as
 # every distribution builds): .cold parts and .part/.constprop clones.
 # Each test first checks with nm/readelf that the shape it claims is
