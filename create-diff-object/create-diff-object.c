@@ -4,7 +4,8 @@
  * kernel object and writes a diff object holding only what changed,
  * plus a manifest of the functions to patch. Stages: elf-model.c reads
  * both objects, correlate.c pairs them, changes.c finds what changed,
- * include.c and special.c choose what to carry, output.c writes it.
+ * include.c and special.c choose what to carry, runtime-const.c makes
+ * the carried code load boot-time constants, output.c writes it.
  *
  * Exit: 0 changed, 1 input or environment error, 2 unsupported change,
  * 3 no functional change, 4 internal error (an inconsistency of this
@@ -111,6 +112,10 @@ static int run(struct diff_ctx *ctx, const char *out, const char *manifest)
 		printf("%s: no functional change\n", ctx->display);
 		return KBP_EXIT_NO_CHANGE;
 	}
+	ret = runtime_const_rewrite(ctx);
+	if (ret)
+		return ret == KBP_UNSUPPORTED ? KBP_EXIT_UNSUPPORTED :
+						KBP_EXIT_ERROR;
 	ret = write_output(ctx, out, manifest);
 	if (ret) {
 		remove(out);
@@ -199,6 +204,7 @@ int main(int argc, char **argv)
 	}
 out:
 	special_sections_free(&ctx);
+	runtime_const_free(&ctx);
 	kbp_macros_free(&ctx);
 	ibt_free_sealed(&ctx);
 	strmap_free(&ctx.new_globals);

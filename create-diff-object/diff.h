@@ -2,8 +2,9 @@
 /*
  * diff.h - the state shared by the create-diff-object stages:
  * correlation (correlate.c), change detection (changes.c), inclusion
- * (include.c), special sections (special.c), symbol lookup (symlookup.c)
- * and the output writer (output.c).
+ * (include.c), special sections (special.c), boot-time constants
+ * (runtime-const.c), symbol lookup (symlookup.c) and the output writer
+ * (output.c).
  */
 #ifndef KBP_DIFF_H
 #define KBP_DIFF_H
@@ -67,6 +68,10 @@ struct diff_ctx {
 	size_t nr_aliases;
 	char **macro_lines;
 	size_t nr_macro_lines;
+
+	/* runtime-const.c: rewritten code, relocations and symbols. */
+	void **rc_allocs;
+	size_t nr_rc_allocs;
 };
 
 /* correlate.c */
@@ -105,6 +110,11 @@ int alt_code_keep(struct diff_ctx *ctx, const struct section *from,
 struct symbol *alt_code_owner(struct diff_ctx *ctx, const struct section *sec,
 			      unsigned long off);
 void special_sections_free(struct diff_ctx *ctx);
+
+/* runtime-const.c: boot-time constants (runtime_ptr_*, runtime_shift_*) */
+bool is_runtime_const_section(const struct section *sec);
+int runtime_const_rewrite(struct diff_ctx *ctx);
+void runtime_const_free(struct diff_ctx *ctx);
 
 /* kbp-macros.c: the markers of kmod/kbuild-patch.h */
 int kbp_macros_apply(struct diff_ctx *ctx);

@@ -57,11 +57,14 @@ static struct symbol *holding_function(struct diff_ctx *ctx,
 	return parent && parent->type == STT_FUNC ? parent : NULL;
 }
 
-/* Code that runs no more, or metadata carried with its function. */
+/*
+ * Code that runs no more, or metadata carried with its function (the
+ * boot-time constant tables: see runtime-const.c).
+ */
 static bool is_passive_reference(const struct section *in)
 {
 	return !(in->sh.sh_flags & SHF_ALLOC) || is_init_section(in) ||
-	       is_special_section(in);
+	       is_special_section(in) || is_runtime_const_section(in);
 }
 
 /*

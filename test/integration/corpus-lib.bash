@@ -144,6 +144,18 @@ corpus_build() {
 	[ -f "$out/livepatch-$name.ko" ]
 	[[ $output == *"kbuild-patch: checking that every symbol resolves in the target"* ]]
 	[[ $output != *"internal error"* ]]
+	no_runtime_const_placeholder "$out/livepatch-$name.ko"
+}
+
+# no_runtime_const_placeholder FILE.ko: no code of the module loads the
+# placeholder of a boot-time constant (runtime_const_ptr()'s
+# 0x0123456789abcdef, see arch/x86/include/asm/runtime-const.h), which
+# the kernel replaces only in vmlinux, at boot.
+no_runtime_const_placeholder() {
+	if objdump -d "$1" | grep -F 0x123456789abcdef; then
+		echo "$1: loads the placeholder of a boot-time constant"
+		return 1
+	fi
 }
 
 # vm_extras ARRAY NAME...: appends the runner options of each NAME.vm

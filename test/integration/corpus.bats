@@ -164,6 +164,7 @@ setup_file() {
 	# The load check passed: every symbol of every patch resolves.
 	[[ $output == *"kbuild-patch: checking that every symbol resolves in the target"* ]]
 	[[ $output != *"internal error"* ]]
+	no_runtime_const_placeholder "$out/livepatch-combined.ko"
 	# objtool ran on the linked module (IBT defers it there): every
 	# return, indirect call and direct call of the new code is in
 	# .return_sites, .retpoline_sites and .call_sites.
@@ -181,11 +182,28 @@ setup_file() {
 	[[ $output == *KBP-LIFECYCLE-OK* ]]
 }
 
-@test "uaccess-efault: a bad user pointer in new code gives -EFAULT through __ex_table, not an oops" {
-	local ko=$BATS_TEST_TMPDIR/out/livepatch-uaccess-efault.ko
+@test "uaccess-efault: a bad user pointer in new code gives -EFAULT through __ex_table, not an oops; access_ok() there loads the real USER_PTR_MAX" {
+	local out=$BATS_TEST_TMPDIR/out ko work p n
+	local -a CORPUS_KBP_ARGS=(--keep)
+	ko=$out/livepatch-uaccess-efault.ko
+	# In the VM: access_ok() of the new code refuses a non-canonical
+	# address below the boot-time constant's placeholder (with the
+	# placeholder it passed, and the read went ahead).
 	corpus_lifecycle uaccess-efault
 	[ "$(count_relas "$ko" .rela__ex_table 'text\.kbp_peek_user')" -ge 2 ]
 	[ "$(count_relas "$ko" .rela.altinstructions 'text\.kbp_peek_user')" -ge 2 ]
+	# The patched object, as kbuild compiled it: runtime_ptr_USER_PTR_MAX
+	# lists the placeholders of the carried functions, each of which
+	# became a load of USER_PTR_MAX (exported: a plain relocation).
+	work=$(kept_work "$(cat "$out.log")")
+	p=$work/patched/fs/proc/softirqs.o
+	[ -f "$p" ]
+	n=$(count_relas "$p" .relaruntime_ptr_USER_PTR_MAX 'R_X86_64_PC32 .* \.text\.(kbp_peek_user|show_softirqs) ')
+	rm -rf "$work"
+	[ "$n" -ge 2 ]
+	grep -qE '^[^ ]+[[:space:]]+USER_PTR_MAX[[:space:]]+vmlinux[[:space:]]+EXPORT_SYMBOL' "$K/build/Module.symvers"
+	[ $(($(count_relas "$ko" .rela.text.kbp_peek_user 'R_X86_64_PC32 .* USER_PTR_MAX - 4$') +
+		$(count_relas "$ko" .rela.text.show_softirqs 'R_X86_64_PC32 .* USER_PTR_MAX - 4$'))) -eq "$n" ]
 }
 
 @test "new-global-cross-file: a new global function and variable used from another patched file" {
@@ -661,6 +679,27 @@ vmlinux_rank() {
 	grep -qx do_nanosleep <<<"$funcs"
 	[ "$(wc -l <<<"$funcs")" -gt 1 ]
 	corpus_refusal FAIL-sched-text
+}
+
+@test "FAIL-runtime-shift: a changed function that uses a boot-time shift (d_hash_shift, through d_hash()) is refused as unsupported" {
+	local o=$K/build/fs/dcache.o start size
+	# Independently: in the kernel's object, runtime_shift_d_hash_shift
+	# has an entry in __d_lookup's code.
+	read -r start size < <(readelf -sW "$o" |
+		awk '$4 == "FUNC" && $8 == "__d_lookup" { print $2, $3 }')
+	[ -n "$start" ]
+	readelf -rW "$o" | awk -v s=$((16#$start)) -v n="$size" '
+		/^Relocation section/ { on = ($3 == "'\''.relaruntime_shift_d_hash_shift'\''"); next }
+		on && $5 == ".text" && $6 == "+" {
+			a = 0; h = $7
+			for (i = 1; i <= length(h); i++)
+				a = a * 16 + index("0123456789abcdef", substr(h, i, 1)) - 1
+			if (a >= s && a < s + n) hit = 1
+		}
+		END { exit !hit }'
+	corpus_refusal FAIL-runtime-shift
+	[[ $output == *"fs/dcache.o: __d_lookup (.text.__d_lookup): uses the boot-time constant d_hash_shift"* ]]
+	[[ $output == *"patch a caller instead"* ]]
 }
 
 # Code shapes of an -O2 kernel (CONFIG_CC_OPTIMIZE_FOR_PERFORMANCE, as

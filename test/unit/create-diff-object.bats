@@ -1273,3 +1273,136 @@ first_diff() {
 	grep -q "$(printf '^reason\tvmlinux\tuntr_direct\tcaller of untraceable function untr_body: patched')" "$MAN"
 	grep -q "$(printf '^reason\tvmlinux\tuntr_outer\tcaller of untraceable function untr_middle: patched')" "$MAN"
 }
+
+# Boot-time constants (arch/x86/include/asm/runtime-const.h): the fixtures
+# use the kernel's inline asm, from cdo/kinclude/asm/runtime-const.h.
+
+# rt_setup: builds the rtconst, rtshift and rtbad pairs, a fake vmlinux of
+# their originals and of rtconst_lib.c (which defines rtc_user_max), and a
+# Module.symvers that exports rtc_user_max; sets VM_RT and SV_RT.
+rt_setup() {
+	local n v
+	VM_RT=$BATS_FILE_TMPDIR/vmlinux-rt
+	SV_RT=$BATS_FILE_TMPDIR/symvers-rt
+	[ ! -e "$VM_RT" ] || return 0
+	for n in rtconst rtshift rtbad; do
+		for v in orig patched; do
+			mkdir -p "$BATS_FILE_TMPDIR/$v"
+			cp "$CDO_FIX/$n.$v.c" "$BATS_FILE_TMPDIR/$v/$n.c"
+			(cd "$BATS_FILE_TMPDIR/$v" && "$CDO_CC" "${CDO_KFLAGS[@]}" \
+				-I"$CDO_FIX/kinclude" -c -o "$n.o" "$n.c")
+		done
+	done
+	cdo_cc "$CDO_FIX/rtconst_lib.c" "$BATS_FILE_TMPDIR/orig"
+	cdo_fake_vmlinux "$VM_RT" "$(cdo_orig rtconst)" "$(cdo_orig rtshift)" \
+		"$(cdo_orig rtbad)" "$(cdo_orig rtconst_lib)"
+	cdo_symvers "$SV_RT" rtc_user_max
+}
+
+# rt_entries OBJ TABLE: "section offset" of the code each entry of TABLE
+# (runtime_ptr_SYM: the imm64; runtime_shift_SYM: the imm8) points to.
+# An entry is ".long 1b - N - ." against the code's section symbol.
+rt_entries() {
+	cdo_relocs "$1" "$2" | awk '$2 == "R_X86_64_PC32" { print $3, $4 }'
+}
+
+# insn_at OBJ SECTION OFFSET: objdump's "mnemonic operands" of the
+# instruction at OFFSET of SECTION, with spaces squeezed and no comment.
+insn_at() {
+	objdump -d --no-show-raw-insn -j "$2" "$1" |
+		awk -v a="$(printf '%x' "$3")" -F'\t' '
+			$1 ~ "^ *" a ":$" { sub(/ *#.*/, "", $2); print $2 }' |
+		tr -s ' '
+}
+
+@test "boot-time constants: each runtime_const_ptr() placeholder in carried code loads its variable: mov SYM(%rip),%reg + nop, PC32 to SYM, plain if exported, else a klp symbol" {
+	local p pos sec off insn reg n=0 want got sym
+	rt_setup
+	p=$(cdo_patched rtconst)
+	pos=$(cdo_vmlinux_sympos "$VM_RT" rtc_table rtconst.c)
+	[ "$pos" = 0 ]
+	grep -qw rtc_user_max "$SV_RT"
+	run --separate-stderr "$CDO" --symbols "$VM_RT" --symvers "$SV_RT" \
+		--name kernel/rtconst.o --manifest "$MAN" \
+		"$(cdo_orig rtconst)" "$p" "$OUT"
+	echo "status $status"; echo "$output"; echo "$stderr"
+	[ "$status" -eq 0 ]
+	# The notrace body comes in through its caller, despite its entry.
+	diff <(echo rtc_body) <(cdo_reported untraceable)
+	diff <(printf 'rtc_access_ok\nrtc_caller\nrtc_lookup\nrtc_r9\n') <(cdo_reported changed)
+	for sym in rtc_user_max rtc_table; do
+		while read -r sec off; do
+			# The input: REX.W B8+r with the placeholder imm64.
+			insn=$((off - 2))
+			[[ "$(cdo_section_hex "$p" "$sec" "$insn" 10)" =~ ^4[89]\ b[89a-f]\ ef\ cd\ ab\ 89\ 67\ 45\ 23\ 01$ ]]
+			reg=$(insn_at "$p" "$sec" "$insn" | sed -n 's/^movabs \$0x123456789abcdef,\(%[a-z0-9]*\)$/\1/p')
+			[ -n "$reg" ]
+			if ! cdo_text_sections "$OUT" | grep -qxF "$sec"; then
+				[ "$sec" = .text.rtc_unchanged ]
+				continue
+			fi
+			n=$((n + 1))
+			[ "$(insn_at "$OUT" "$sec" "$insn")" = "mov 0x0(%rip),$reg" ]
+			[ "$(insn_at "$OUT" "$sec" $((insn + 7)))" = "nopl (%rax)" ]
+			[ "$(insn_at "$OUT" "$sec" $((insn + 10)))" = "$(insn_at "$p" "$sec" $((insn + 10)))" ]
+			want="$((insn + 3)) R_X86_64_PC32 rtc_user_max -4"
+			[ "$sym" = rtc_user_max ] ||
+				want="$((insn + 3)) R_X86_64_PC32 .klp.sym.vmlinux.rtc_table,$pos -4"
+			cdo_relocs "$OUT" "$sec" | grep -qxF "$want"
+		done < <(rt_entries "$p" "runtime_ptr_$sym")
+	done
+	# Every entry of a carried function: rtc_access_ok, rtc_r9 (r9:
+	# REX.B in, REX.R out), rtc_body, rtc_lookup.
+	[ "$n" -eq 4 ]
+	insn_at "$p" .text.rtc_r9 "$(($(rt_entries "$p" runtime_ptr_rtc_user_max | awk '$1 == ".text.rtc_r9" { print $2 }') - 2))" |
+		grep -qx 'movabs $0x123456789abcdef,%r9'
+	[ "$(cdo_symbol "$OUT" rtc_user_max)" = "rtc_user_max GLOBAL NOTYPE UND 0 0" ]
+	[ "$(cdo_symbol "$OUT" ".klp.sym.vmlinux.rtc_table,$pos")" = ".klp.sym.vmlinux.rtc_table,$pos WEAK NOTYPE UND 0 0" ]
+	# Only the 10 bytes of each site changed; the tables stay behind and
+	# no placeholder is left.
+	for sec in $(cdo_text_sections "$OUT"); do
+		want=$(cdo_section_hex "$p" "$sec" | tr ' ' '\n')
+		got=$(cdo_section_hex "$OUT" "$sec" | tr ' ' '\n')
+		for off in $(rt_entries "$p" runtime_ptr_rtc_user_max | awk -v s="$sec" '$1 == s { print $2 }') \
+			$(rt_entries "$p" runtime_ptr_rtc_table | awk -v s="$sec" '$1 == s { print $2 }'); do
+			want=$(awk -v a=$((off - 2)) 'NR > a && NR <= a + 10 { $0 = "x" } 1' <<<"$want")
+			got=$(awk -v a=$((off - 2)) 'NR > a && NR <= a + 10 { $0 = "x" } 1' <<<"$got")
+		done
+		[ "$want" = "$got" ]
+	done
+	! cdo_section_names "$OUT" | grep -q '^runtime_' || false
+	! objdump -d "$OUT" | grep -q 0x123456789abcdef || false
+}
+
+@test "boot-time constants: a runtime_const_shift_right_32() in carried code is refused (exit 2), naming the function and the constant, with a hint" {
+	local p sec off
+	rt_setup
+	p=$(cdo_patched rtshift)
+	# The input: rts_hash's entry points at the imm8 (12) of shrl $12.
+	read -r sec off < <(rt_entries "$p" runtime_shift_rts_shift)
+	[ "$sec" = .text.rts_hash ]
+	[ "$(cdo_section_hex "$p" "$sec" $((off - 2)) 3)" = "$(cdo_section_hex "$p" "$sec" $((off - 2)) 2) 0c" ]
+	[[ "$(insn_at "$p" "$sec" $((off - 2)))" == "shr \$0xc,%"* ]]
+	run --separate-stderr "$CDO" --symbols "$VM_RT" --symvers "$SV_RT" \
+		--name kernel/rtshift.o "$(cdo_orig rtshift)" "$p" "$OUT"
+	echo "status $status"; echo "$output"; echo "$stderr"
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"kernel/rtshift.o: rts_hash (.text.rts_hash): uses the boot-time constant rts_shift"* ]]
+	[[ $stderr == *"patch a caller instead"* ]]
+	[ ! -e "$OUT" ]
+}
+
+@test "boot-time constants: a runtime_ptr_ entry whose code is not the placeholder is refused (exit 2)" {
+	local p sec off
+	rt_setup
+	p=$(cdo_patched rtbad)
+	read -r sec off < <(rt_entries "$p" runtime_ptr_rtc_user_max)
+	[ "$sec" = .text.rtb_get ]
+	[[ "$(insn_at "$p" "$sec" $((off - 2)))" == "movabs \$0x1122334455667788,%"* ]]
+	run --separate-stderr "$CDO" --symbols "$VM_RT" --symvers "$SV_RT" \
+		--name kernel/rtbad.o "$(cdo_orig rtbad)" "$p" "$OUT"
+	echo "status $status"; echo "$output"; echo "$stderr"
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"kernel/rtbad.o: rtb_get (.text.rtb_get): "*"not the placeholder"* ]]
+	[ ! -e "$OUT" ]
+}
