@@ -579,14 +579,14 @@ setup_file() {
 
 @test "clone-isra: a function that exists only as a compiler clone is patched under the clone's name and sympos" {
 	local clone addr rank_host
-	# Independently of kbuild-patch: fs_parser.c's fs_param_bad_value is
+	# Independently of kbuild-patch: fs/proc/base.c's __set_oom_adj is
 	# only a clone in the kernel, at this address and rank by name.
 	clone=$(readelf -sW "$K/vmlinux" | awk '$4 == "FILE" { f = $8 }
-		$4 == "FUNC" && f == "fs_parser.c" && $8 ~ /^fs_param_bad_value\./ { print $8 }')
-	[[ $clone =~ ^fs_param_bad_value\.(isra|constprop|part)\.[0-9]+$ ]]
-	if readelf -sW "$K/vmlinux" | awk '$8 == "fs_param_bad_value"' | grep -q .; then false; fi
+		$4 == "FUNC" && f == "base.c" && $8 ~ /^__set_oom_adj\./ { print $8 }')
+	[[ $clone =~ ^__set_oom_adj\.(isra|constprop|part)\.[0-9]+$ ]]
+	if readelf -sW "$K/vmlinux" | awk '$8 == "__set_oom_adj"' | grep -q .; then false; fi
 	addr=$(readelf -sW "$K/vmlinux" | awk -v c="$clone" '$4 == "FILE" { f = $8 }
-		$8 == c && f == "fs_parser.c" { print $2 }')
+		$8 == c && f == "base.c" { print $2 }')
 	rank_host=$(readelf -sW "$K/vmlinux" | awk -v c="$clone" '$8 == c { print $2 }' |
 		sort | awk -v a="$addr" '{ n++ } $1 == a { print n }')
 	[ -n "$rank_host" ]
@@ -598,10 +598,8 @@ setup_file() {
 	export EXTRA_LOADED
 	corpus_lifecycle clone-isra
 	# The clone is the one function reported changed.
-	run kbp -o "$BATS_TEST_TMPDIR/again" "$CORPUS/clone-isra.patch"
-	[ "$status" -eq 0 ]
-	[[ $output == *"fs/fs_parser.o: changed function: $clone"* ]]
-	[ "$(grep -c 'changed function:' <<<"$output")" -eq 1 ]
+	grep -q "fs/proc/base.o: changed function: $clone\$" "$BATS_TEST_TMPDIR/out.log"
+	[ "$(grep -c 'changed function:' "$BATS_TEST_TMPDIR/out.log")" -eq 1 ]
 }
 
 # file_funcs FILE: the functions of the STT_FILE block FILE in K/vmlinux.
