@@ -168,7 +168,7 @@ refs() {
 		cp "$out/$NAME.ko" "$REF/A.ko"
 		cp "$out/$NAME.json" "$REF/A.json"
 	fi
-	! cmp -s "$REF/A.ko" "$REF/B.ko"
+	! cmp -s "$REF/A.ko" "$REF/B.ko" || false
 	touch "$(kdir)/kbp-test-marker"
 }
 

@@ -49,7 +49,7 @@ check_page() {
 	# A page without --explain's entry...
 	awk '/^\.BR? \\-\\-explain/ { skip = 1 } skip && /^\.TP/ { skip = 0 }
 		!skip' "$REPO/man/kbuild-patch.1" >"$page"
-	! grep -q 'explain$' <(man_options "$page")
+	! grep -q 'explain$' <(man_options "$page") || false
 	run check_page "$REPO/scripts/kbuild-patch" "$page"
 	echo "$output"
 	[ "$status" -ne 0 ]

@@ -72,7 +72,7 @@ in_shells() {
 	grep -qx 'pid 52 (worker-t, a thread of pid 50): patch_state 0, target 1; kernel stack:' <<<"$output"
 	grep -qx '    \[<0>\] futex_wait+0x45/0x90' <<<"$output"
 	[[ $output == *"timeout: the transition of livepatch_fix to the patched state has not finished after 1 s (2 task(s) blocking)"* ]]
-	! grep -E 'pid (1|50|60) ' <<<"$output"
+	! grep -E 'pid (1|50|60) ' <<<"$output" || false
 	# An unpatching transition: the target is 0, so the tasks at 1 block.
 	echo 0 >"$S/kernel/livepatch/livepatch_fix/enabled"
 	in_shells -t 0 livepatch_fix
@@ -80,7 +80,7 @@ in_shells() {
 	[[ $output == *"to the unpatched state"*"2 task(s) block it"* ]]
 	grep -qx 'pid 1 (init): patch_state 1, target 0; kernel stack:' <<<"$output"
 	grep -qx 'pid 50 (worker): patch_state 1, target 0; kernel stack:' <<<"$output"
-	! grep -E '^pid (40|52|60) ' <<<"$output"
+	! grep -E '^pid (40|52|60) ' <<<"$output" || false
 	# --quiet: the summary line only.
 	in_shells -t 0 -q livepatch_fix
 	[ "$status" -eq 2 ]
