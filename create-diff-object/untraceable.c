@@ -38,9 +38,7 @@ bool has_fentry(const struct symbol *func)
 static struct symbol *holding_function(struct diff_ctx *ctx,
 				       const struct rela *rela)
 {
-	struct symbol *fn, *parent;
-	const char *cold;
-	char *name;
+	struct symbol *fn;
 
 	if (is_alt_code_section(rela->in))
 		fn = alt_code_owner(ctx, rela->in, rela->offset);
@@ -48,13 +46,7 @@ static struct symbol *holding_function(struct diff_ctx *ctx,
 		fn = kbp_symbol_at(rela->in, rela->offset);
 	if (!fn || fn->type != STT_FUNC || !is_cold_part(fn))
 		return fn;
-	cold = strstr(fn->name, ".cold");
-	name = strndup(fn->name, cold - fn->name);
-	if (!name)
-		return NULL;
-	parent = kbp_find_symbol(ctx->patched, name);
-	free(name);
-	return parent && parent->type == STT_FUNC ? parent : NULL;
+	return cold_parent(ctx->patched, fn);
 }
 
 /*
