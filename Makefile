@@ -53,7 +53,7 @@ uninstall:
 	rm -f $(DESTDIR)$(COMPLETIONDIR)/kbuild-patch
 
 check: tools
-	test/run-tests test/unit test/integration
+	test/run-tests --prebuild-kernels test/unit test/integration
 	$(MAKE) check-sanitize
 
 check-unit: tools
@@ -83,7 +83,7 @@ check-sanitize:
 	KBP_TOOLS_DIR=$(SAN_DIR)/tools \
 	ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:abort_on_error=1 \
-		test/run-tests $(SAN_SUITES)
+		test/run-tests --label "sanitizer re-run" $(SAN_SUITES)
 
 fuzz:
 	nice -n 19 test/fuzz/run-fuzz --time $(FUZZ_TIME) \

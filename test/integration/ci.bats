@@ -5,6 +5,7 @@
 # (counted in compiler calls); drift and regressions against a baseline;
 # one-cell jobs merged; the reports read by real parsers (junitparser,
 # prove); and the GitLab CI pipeline in contrib/ checked and run.
+# test-kernels: nojl
 
 load corpus-lib
 

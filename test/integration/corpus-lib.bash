@@ -201,9 +201,11 @@ corpus_refusal() {
 
 # count_relas FILE SECTION REGEX: relocations of SECTION matching REGEX.
 count_relas() {
-	readelf -rW "$1" | awk -v sec="'$2'" -v re="$3" '
+	# The regex goes through the environment: awk -v would process its
+	# backslashes (gawk turns "\+" into "+"; mawk doesn't).
+	readelf -rW "$1" | KBP_RE=$3 awk -v sec="'$2'" '
 		/^Relocation section/ { in_sec = ($3 == sec); next }
-		in_sec && $0 ~ re { n++ }
+		in_sec && $0 ~ ENVIRON["KBP_RE"] { n++ }
 		END { print n + 0 }'
 }
 

@@ -8,6 +8,7 @@
 # code follows the key flipped after the load, both ways, and the patch
 # reverts on unload. The same patches on the main kernel carry
 # __jump_table entries instead.
+# test-kernels: nojl
 
 load corpus-lib
 
@@ -32,14 +33,15 @@ PATCH_FUNC_KEY=(
 # text_refs KO FUNC REGEX: relocations of FUNC's code, plain or klp
 # (.rela.text.FUNC, .klp.rela.OBJ..text.FUNC), whose line matches REGEX.
 text_refs() {
-	readelf -rW "$1" | awk -v f=".text.$2" -v re="$3" '
+	# The regex through the environment, not -v (see count_relas).
+	readelf -rW "$1" | KBP_RE=$3 awk -v f=".text.$2" '
 		/^Relocation section/ {
 			s = $3; gsub("\047", "", s)
 			in_sec = length(s) > length(f) &&
 				 substr(s, length(s) - length(f) + 1) == f
 			next
 		}
-		in_sec && $0 ~ re { n++ }
+		in_sec && $0 ~ ENVIRON["KBP_RE"] { n++ }
 		END { print n + 0 }'
 }
 

@@ -10,6 +10,7 @@
 # (build-test-kernel noibt), checked statically and loaded in its VM,
 # where every patch's LOADED check must pass and then fail again after the
 # unload. (The refusals don't depend on objtool; corpus.bats runs them.)
+# test-kernels: noibt
 
 load corpus-lib
 
