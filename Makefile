@@ -38,7 +38,8 @@ install: tools
 	install -m 644 kmod/livepatch-main.c kmod/Kbuild.in \
 		kmod/kbuild-patch.h kmod/kpatch-macros.h \
 		$(DESTDIR)$(SHAREDIR)/kmod
-	install -m 644 kmod/probe/special-sizes.c $(DESTDIR)$(SHAREDIR)/kmod/probe
+	install -m 644 kmod/probe/special-sizes.c kmod/probe/vermagic.c \
+		$(DESTDIR)$(SHAREDIR)/kmod/probe
 	install -m 644 scripts/distro/*.bash $(DESTDIR)$(SHAREDIR)/distro
 	install -m 644 scripts/lib/*.bash $(DESTDIR)$(SHAREDIR)/lib
 	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)
@@ -53,7 +54,7 @@ uninstall:
 	rm -f $(DESTDIR)$(COMPLETIONDIR)/kbuild-patch
 
 check: tools
-	test/run-tests --prebuild-kernels test/unit test/integration
+	test/run-tests --jobs 2 --prebuild-kernels test/unit test/integration
 	$(MAKE) check-sanitize
 
 check-unit: tools

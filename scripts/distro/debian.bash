@@ -3,9 +3,10 @@
 # distro/debian.bash: the inputs of kbuild-patch for a stock Debian kernel
 # (--distro debian), sourced by kbuild-patch.
 #
-# From the release (6.12.117+deb12-amd64) it finds, or fetches into the
-# cache, everything the build needs, all from Debian's own packages:
-#   the source   linux-source-6.12 (must be the same upload as the image)
+# From the release (6.12.118+deb12-amd64, or ABI-named: 6.1.0-57-amd64)
+# it finds, or fetches into the cache, everything the build needs, all
+# from Debian's own packages, at the image's own upload:
+#   the source   linux-source-X.Y of that upload (fetched, never installed)
 #   the config   /boot/config-REL, from linux-image-REL(-unsigned)
 #   the modules  /lib/modules/REL, from the same package (.ko.xz)
 #   Module.symvers  from linux-headers-REL
@@ -19,31 +20,28 @@
 # renamed into place only when complete, so a killed run leaves nothing
 # half-written behind.
 
-# debian_release_of VERSION: the kernel release of a linux-source or
-# linux-image package version, e.g. 6.12.117-1~deb12u1 -> 6.12.117+deb12.
-debian_release_of() {
-	local v=$1 up suite
-	up=${v%%-*}
-	suite=$(sed -n 's/.*~\(deb[0-9]*\)u[0-9]*$/\1/p' <<<"$v")
-	[ -n "$suite" ] || suite=deb$(cut -d. -f1 /etc/debian_version 2>/dev/null || echo 12)
-	echo "$up+$suite"
-}
-
 # debian_candidates PACKAGE: the versions apt knows of PACKAGE.
 debian_candidates() {
-	apt-cache madison "$1" 2>/dev/null | awk -F'|' '{ gsub(/ /, "", $2); print $2 }'
+	apt-cache madison "$1" 2>/dev/null | awk -F'|' '{ gsub(/ /, "", $2); print $2 }' | sort -u
 }
 
-# debian_fetch PACKAGE DIR: downloads PACKAGE's .deb into DIR (cached) and
-# prints its path.
+# debian_field PACKAGE VERSION FIELD: FIELD of that package version in
+# apt's metadata (its first word: "Source: linux (6.1.192-3)" -> linux).
+debian_field() {
+	apt-cache show "$1=$2" 2>/dev/null | sed -n "s/^$3: *\([^ ]*\).*/\1/p" | head -n 1
+}
+
+# debian_fetch PACKAGE VERSION DIR: downloads that version of PACKAGE
+# into DIR (cached) and prints the .deb's path. apt-get download needs no
+# root and installs nothing.
 debian_fetch() {
-	local pkg=$1 dir=$2 deb tmp
+	local pkg=$1 ver=$2 dir=$3 deb tmp
 	deb=$(find "$dir" -maxdepth 1 -name "${pkg}_*.deb" -print -quit 2>/dev/null)
 	if [ -z "$deb" ]; then
-		command -v apt-get >/dev/null || die "$EXIT_ERROR" "$pkg is needed and apt-get is missing; install $pkg"
+		command -v apt-get >/dev/null || die "$EXIT_ERROR" "$pkg is needed and apt-get is missing; install apt"
 		tmp=$dir/.fetch.$$
 		mkdir -p "$tmp"
-		(cd "$tmp" && apt-get download "$pkg" >>"$LOG" 2>&1) || {
+		(cd "$tmp" && apt-get download "$pkg=$ver" >>"$LOG" 2>&1) || {
 			rm -rf "$tmp"
 			return 1
 		}
@@ -74,18 +72,85 @@ debian_extract() {
 	mv "$tmp" "$dest"
 }
 
-# debian_resolve: sets SRC, CONFIG, SYMBOLS, SYMVERS, MODULES_DIR and
-# KERNELRELEASE for the release $RELEASE (default: uname -r).
-debian_resolve() {
-	local rel=${RELEASE:-$(uname -r)} series up flavour srcpkg srcver img imgver
-	local dir deb want tarball src
+# debian_image REL: prints "PACKAGE VERSION" of the image package of the
+# release REL, from dpkg if it is installed, else from apt's metadata.
+# Debian's ABI-named releases (6.1.0-57-amd64) keep their name across
+# uploads: if apt knows several, the running kernel's own (/proc/version)
+# picks one, or the user must.
+debian_image() {
+	local rel=$1 pkg vers running
+	for pkg in "linux-image-$rel-unsigned" "linux-image-$rel"; do
+		if [ -r "/boot/config-$rel" ] &&
+			dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep ' installed$' >/dev/null; then
+			echo "$pkg $(dpkg-query -W -f='${Version}' "$pkg")"
+			return 0
+		fi
+	done
+	for pkg in "linux-image-$rel-unsigned" "linux-image-$rel"; do
+		vers=$(debian_candidates "$pkg")
+		[ -n "$vers" ] && break
+	done
+	[ -n "$vers" ] || return 1
+	if [ "$(wc -l <<<"$vers")" -gt 1 ]; then
+		running=
+		[ "$rel" != "$(uname -r)" ] ||
+			running=$(sed -n 's/.* Debian \([^ ]*\) .*/\1/p' /proc/version 2>/dev/null)
+		grep -qxF -- "$running" <<<"$vers" ||
+			die "$EXIT_ERROR" "apt knows several uploads of $pkg ($(tr '\n' ' ' <<<"$vers")); build on the machine that runs $rel, or keep only its upload in the apt sources"
+		vers=$running
+	fi
+	echo "$pkg $vers"
+}
 
-	[[ $rel =~ ^([0-9]+\.[0-9]+)\.[0-9]+\+deb[0-9]+-([a-z0-9-]+)$ ]] ||
-		die "$EXIT_ERROR" "'$rel' is not a Debian kernel release (like 6.12.117+deb12-amd64); use --release REL"
-	series=${BASH_REMATCH[1]}
-	flavour=${BASH_REMATCH[2]}
-	up=${rel%%+*}
-	for tool in dpkg-query dpkg-deb apt-cache tar xz; do
+# debian_source PACKAGE VERSION: unpacks that upload of linux-source-X.Y
+# into $CACHE/debian/source-VERSION, once, under a lock, and sets SRC to
+# it. The installed package is used if it is that upload; else the
+# .deb is fetched (no root; nothing is installed or changed).
+debian_source() {
+	local pkg=$1 ver=$2 src=$CACHE/debian/source-$2 tarball=/usr/src/$1.tar.xz tmp deb
+	mkdir -p "$CACHE/debian"
+	exec 7>"$src.lock"
+	flock 7
+	if [ ! -e "$src/.complete" ]; then
+		# Holding the lock: any temporary of this upload is a killed run's.
+		rm -rf "$src".tmp.* "$src".fetch.*
+		tmp=$src.tmp.$$
+		mkdir -p "$tmp"
+		if [ "$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null || true)" = "$ver" ] &&
+			[ -r "$tarball" ]; then
+			phase "unpacking $tarball (cached)"
+			tar -xJf "$tarball" -C "$tmp" --strip-components=1 ||
+				die "$EXIT_ERROR" "cannot unpack $tarball"
+		else
+			phase "fetching $pkg=$ver (cached; the installed packages are left as they are)"
+			deb=$(debian_fetch "$pkg" "$ver" "$src.fetch.$$") ||
+				die "$EXIT_ERROR" "cannot download $pkg=$ver; is the archive that has it in the apt sources? (apt-get update)"
+			phase "unpacking $(basename "$deb") (cached)"
+			dpkg-deb --fsys-tarfile "$deb" | tar -xO ".${tarball}" |
+				tar -xJ -C "$tmp" --strip-components=1 ||
+				die "$EXIT_ERROR" "cannot unpack $tarball from $deb"
+			rm -rf "$src.fetch.$$"
+		fi
+		touch "$tmp/.complete"
+		rm -rf "$src"
+		mv "$tmp" "$src"
+	fi
+	exec 7>&-
+	SRC=$src
+}
+
+# debian_resolve: sets SRC, CONFIG, SYMBOLS, SYMVERS, MODULES_DIR and
+# KERNELRELEASE for the release $RELEASE (default: uname -r). Both of
+# Debian's schemes: 6.12.118+deb12-amd64 and the ABI-named 6.1.0-57-amd64.
+# The release maps to its upload and its source package only through the
+# image package's metadata (Version, Source).
+debian_resolve() {
+	local rel=${RELEASE:-$(uname -r)} img imgver srcname srcpkg series
+	local dir deb tool
+
+	[[ $rel =~ ^[0-9]+\.[0-9]+\.[0-9]+[-+][a-z0-9.+-]*[a-z0-9]$ ]] ||
+		die "$EXIT_ERROR" "'$rel' is not a Debian kernel release (like 6.12.118+deb12-amd64 or 6.1.0-57-amd64); use --release REL"
+	for tool in dpkg-query dpkg-deb apt-cache apt-get tar xz; do
 		command -v "$tool" >/dev/null || die "$EXIT_ERROR" "$tool is not installed (needed for --distro debian)"
 	done
 	dir=$CACHE/debian/$rel
@@ -93,34 +158,30 @@ debian_resolve() {
 	exec 6>"$dir.lock"
 	flock 6
 
-	# The source, the same upload as the image.
+	img='' imgver=''
+	read -r img imgver < <(debian_image "$rel" || true) || true
+	[ -n "${imgver:-}" ] ||
+		die "$EXIT_ERROR" "'$rel' is not a Debian kernel release that apt knows: no package linux-image-$rel(-unsigned); is it in the apt sources? (apt-get update)"
+
+	# The source: the linux-source-X.Y binary of the image's own source
+	# package, at the image's version.
+	srcname=$(debian_field "linux-image-$rel-unsigned" "$imgver" Source)
+	series=$(sed -n 's/^\([0-9]*\.[0-9]*\)[.-].*/\1/p' <<<"$imgver")
 	srcpkg=linux-source-$series
-	srcver=$(dpkg-query -W -f='${Version}' "$srcpkg" 2>/dev/null || true)
-	want=$(debian_candidates "$srcpkg" | grep -m1 "^$up-" || true)
-	if [ -z "$srcver" ]; then
-		if [ "$(id -u)" -ne 0 ] || [ -z "$want" ]; then
-			die "$EXIT_ERROR" "$srcpkg is not installed; install the source of $rel: apt-get install $srcpkg${want:+=$want}"
-		fi
-		phase "installing $srcpkg=$want"
-		apt-get install -y "$srcpkg=$want" >>"$LOG" 2>&1 ||
-			die "$EXIT_ERROR" "apt-get install $srcpkg=$want failed"
-		srcver=$want
-	fi
-	if [ "$(debian_release_of "$srcver")-$flavour" != "$rel" ]; then
-		die "$EXIT_ERROR" "$srcpkg $srcver is the source of $(debian_release_of "$srcver")-$flavour, not of $rel; install the matching source: apt-get install $srcpkg=${want:-$up-...}"
+	debian_candidates "$srcpkg" | grep -xF -- "$imgver" >/dev/null ||
+		[ "$(dpkg-query -W -f='${Version}' "$srcpkg" 2>/dev/null || true)" = "$imgver" ] ||
+		die "$EXIT_ERROR" "the source of $rel ($srcpkg $imgver) is not in the apt sources; add the archive that has it (for old uploads, snapshot.debian.org) and apt-get update"
+	if [ -n "$srcname" ] && [ "$(debian_field "$srcpkg" "$imgver" Source)" != "$srcname" ]; then
+		die "$EXIT_ERROR" "$srcpkg $imgver is not built from $srcname, the source package of $img; report this"
 	fi
 
-	# The image: config, modules; its version must be the source's.
-	img=linux-image-$rel-unsigned
+	# The image: config, modules.
 	if [ -r "/boot/config-$rel" ] && [ -d "/lib/modules/$rel/kernel" ]; then
 		CONFIG=/boot/config-$rel
 		MODULES_DIR=/lib/modules/$rel
-		imgver=$(dpkg-query -W -f='${Version}' "linux-image-$rel" 2>/dev/null ||
-			dpkg-query -W -f='${Version}' "$img" 2>/dev/null || echo "$srcver")
 	else
-		deb=$(debian_fetch "$img" "$dir/debs" || debian_fetch "linux-image-$rel" "$dir/debs") ||
-			die "$EXIT_ERROR" "cannot download $img; is $rel a kernel in the configured apt sources? (apt-get update)"
-		imgver=$(dpkg-deb -f "$deb" Version)
+		deb=$(debian_fetch "$img" "$imgver" "$dir/debs") ||
+			die "$EXIT_ERROR" "cannot download $img=$imgver; is $rel a kernel in the configured apt sources? (apt-get update)"
 		phase "unpacking $(basename "$deb") (cached)"
 		debian_extract "$deb" "$dir/image" ./boot ./lib/modules ./usr/lib/modules 2>/dev/null ||
 			debian_extract "$deb" "$dir/image" ./boot ./lib/modules ||
@@ -130,16 +191,17 @@ debian_resolve() {
 		MODULES_DIR=$dir/image/lib/modules/$rel
 		[ -d "$MODULES_DIR" ] || MODULES_DIR=$dir/image/usr/lib/modules/$rel
 	fi
-	[ "$imgver" = "$srcver" ] ||
-		die "$EXIT_ERROR" "the image of $rel is version $imgver but $srcpkg is $srcver; install the same upload of both: apt-get install $srcpkg=$imgver"
 	[ -r "$CONFIG" ] || die "$EXIT_ERROR" "no config-$rel in the image package of $rel"
+	grep -q '^CONFIG_LIVEPATCH=y' "$CONFIG" ||
+		die "$EXIT_ERROR" "$rel is built without CONFIG_LIVEPATCH; it cannot load a livepatch"
 
-	# Module.symvers, from the headers of the same release.
-	if [ -r "/usr/src/linux-headers-$rel/Module.symvers" ]; then
+	# Module.symvers, from the headers of the same upload.
+	if [ -r "/usr/src/linux-headers-$rel/Module.symvers" ] &&
+		[ "$(dpkg-query -W -f='${Version}' "linux-headers-$rel" 2>/dev/null || true)" = "$imgver" ]; then
 		SYMVERS=/usr/src/linux-headers-$rel/Module.symvers
 	else
-		deb=$(debian_fetch "linux-headers-$rel" "$dir/debs") ||
-			die "$EXIT_ERROR" "cannot download linux-headers-$rel (for Module.symvers)"
+		deb=$(debian_fetch "linux-headers-$rel" "$imgver" "$dir/debs") ||
+			die "$EXIT_ERROR" "cannot download linux-headers-$rel=$imgver (for Module.symvers)"
 		debian_extract "$deb" "$dir/headers" "./usr/src/linux-headers-$rel/Module.symvers" ||
 			die "$EXIT_ERROR" "no Module.symvers in $deb"
 		SYMVERS=$dir/headers/usr/src/linux-headers-$rel/Module.symvers
@@ -155,33 +217,19 @@ debian_resolve() {
 	else
 		if [ ! -e "$dir/dbg/.complete" ]; then
 			phase "fetching linux-image-$rel-dbg (about 1 GB) for the kernel's symbols; --kallsyms FILE avoids this"
-			deb=$(debian_fetch "linux-image-$rel-dbg" "$dir/debs") ||
-				die "$EXIT_ERROR" "cannot download linux-image-$rel-dbg; pass --kallsyms FILE (a /proc/kallsyms dump of the target, read as root)"
+			deb=$(debian_fetch "linux-image-$rel-dbg" "$imgver" "$dir/debs") ||
+				die "$EXIT_ERROR" "cannot download linux-image-$rel-dbg=$imgver; pass --kallsyms FILE (a /proc/kallsyms dump of the target, read as root)"
 			debian_extract "$deb" "$dir/dbg" "./usr/lib/debug/boot/vmlinux-$rel" ||
 				die "$EXIT_ERROR" "no vmlinux-$rel in $deb"
 			rm -f "$deb"
 		fi
 		SYMBOLS=$dir/dbg/usr/lib/debug/boot/vmlinux-$rel
 	fi
-
-	# The source tree, unpacked once per upload.
-	src=$CACHE/debian/source-$srcver
-	if [ ! -e "$src/.complete" ]; then
-		tarball=/usr/src/$srcpkg.tar.xz
-		[ -r "$tarball" ] || die "$EXIT_ERROR" "$tarball is missing; reinstall $srcpkg"
-		phase "unpacking $tarball (cached)"
-		rm -rf "$src.tmp.$$"
-		mkdir -p "$src.tmp.$$"
-		tar -xJf "$tarball" -C "$src.tmp.$$" --strip-components=1 ||
-			die "$EXIT_ERROR" "cannot unpack $tarball"
-		touch "$src.tmp.$$/.complete"
-		rm -rf "$src"
-		mv "$src.tmp.$$" "$src"
-	fi
-	SRC=$src
-	KERNELRELEASE=$rel
 	exec 6>&-
-	phase "Debian $rel: $srcpkg $srcver, config $CONFIG, symbols $SYMBOLS"
+
+	debian_source "$srcpkg" "$imgver"
+	KERNELRELEASE=$rel
+	phase "Debian $rel: $srcpkg $imgver, config $CONFIG, symbols $SYMBOLS"
 }
 
 # debian_module NAME DIR: the shipped NAME.ko of the release, decompressed
@@ -198,4 +246,15 @@ debian_module() {
 	*) cp "$f" "$out/$name.ko" ;;
 	esac
 	echo "$out/$name.ko"
+}
+
+# debian_vermagic DIR: the vermagic of a module shipped with the release
+# (the first one found), decompressed into DIR.
+debian_vermagic() {
+	local f name ko
+	f=$(find "$MODULES_DIR" -name '*.ko*' -print -quit 2>/dev/null)
+	[ -n "$f" ] || return 1
+	name=$(basename "$f")
+	ko=$(debian_module "${name%%.ko*}" "$1") || return 1
+	modinfo -F vermagic "$ko" | xargs
 }

@@ -2,6 +2,7 @@
 # (debian.bats): the release, the stock vmlinuz and a kallsyms dump,
 # fetched and computed here independently of kbuild-patch.
 # shellcheck shell=bash
+# shellcheck disable=SC2154 # $output and $status come from bats' run
 
 # debian_test_release: the release of the installed linux-source-6.12,
 # e.g. 6.12.117-1~deb12u1 -> 6.12.117+deb12-amd64 (see design.md).
@@ -9,6 +10,67 @@ debian_test_release() {
 	local v
 	v=$(dpkg-query -W -f='${Version}' linux-source-6.12)
 	echo "${v%%-*}+$(sed -n 's/.*~\(deb[0-9]*\)u[0-9]*$/\1/p' <<<"$v")-amd64"
+}
+
+# debian_test_release_abi SERIES: the newest ABI-named release of SERIES
+# (6.1 -> 6.1.0-57-amd64) whose source upload apt has: the image package
+# whose version is linux-source-SERIES's newest.
+debian_test_release_abi() {
+	local series=$1 v pkg
+	v=$(debian_test_versions "linux-source-$series" | tail -n 1)
+	for pkg in $(apt-cache search --names-only "^linux-image-${series//./\\.}\\.0-[0-9]+-amd64-unsigned\$" |
+		awk '{ print $1 }' | sort -V -r); do
+		if debian_test_versions "$pkg" | grep -qxF -- "$v"; then
+			pkg=${pkg#linux-image-}
+			echo "${pkg%-unsigned}"
+			return 0
+		fi
+	done
+	echo "debian_test_release_abi: no linux-image-$series.0-N-amd64 of version $v" >&2
+	return 1
+}
+
+# debian_test_versions PACKAGE: the versions apt knows of PACKAGE, oldest
+# first.
+debian_test_versions() {
+	apt-cache madison "$1" | awk -F'|' '{ gsub(/ /, "", $2); print $2 }' | sort -V -u
+}
+
+# debian_test_symvers REL DIR: Module.symvers of REL, from its headers
+# package, in DIR.
+debian_test_symvers() {
+	local rel=$1 dir=$2
+	if [ ! -s "$dir/Module.symvers-$rel" ]; then
+		mkdir -p "$dir/dl-h"
+		(cd "$dir/dl-h" && apt-get download "linux-headers-$rel" >&2)
+		dpkg-deb --fsys-tarfile "$dir"/dl-h/linux-headers-"$rel"_*.deb |
+			tar -x -O "./usr/src/linux-headers-$rel/Module.symvers" >"$dir/Module.symvers-$rel.tmp"
+		mv "$dir/Module.symvers-$rel.tmp" "$dir/Module.symvers-$rel"
+		rm -rf "$dir/dl-h"
+	fi
+	echo "$dir/Module.symvers-$rel"
+}
+
+# debian_test_module REL NAME DIR: the stock module NAME.ko of REL, from
+# Debian's image package, decompressed in DIR (reused when present).
+debian_test_module() {
+	local rel=$1 name=$2 dir=$3 f
+	if [ ! -s "$dir/$rel-$name.ko" ]; then
+		mkdir -p "$dir/dl-m"
+		(cd "$dir/dl-m" && apt-get download "linux-image-$rel-unsigned" >&2)
+		f=$(dpkg-deb -c "$dir"/dl-m/linux-image-"$rel"-unsigned_*.deb |
+			awk -v n="/$name.ko" '{ f = $NF } index(f, n) && f ~ /\.ko(\.xz)?$/ { print f; exit }')
+		dpkg-deb --fsys-tarfile "$dir"/dl-m/linux-image-"$rel"-unsigned_*.deb |
+			tar -x -O "$f" >"$dir/$rel-$name.ko.in"
+		case $f in
+		*.xz) xz -dc "$dir/$rel-$name.ko.in" >"$dir/$rel-$name.ko.tmp" ;;
+		*) cp "$dir/$rel-$name.ko.in" "$dir/$rel-$name.ko.tmp" ;;
+		esac
+		rm -f "$dir/$rel-$name.ko.in"
+		mv "$dir/$rel-$name.ko.tmp" "$dir/$rel-$name.ko"
+		rm -rf "$dir/dl-m"
+	fi
+	echo "$dir/$rel-$name.ko"
 }
 
 # debian_test_vmlinuz REL DIR: the stock vmlinuz of REL, from Debian's
@@ -24,6 +86,36 @@ debian_test_vmlinuz() {
 		rm -rf "$dir/dl"
 	fi
 	echo "$dir/vmlinuz-$rel"
+}
+
+# debian_lifecycle NAME [DIR]: builds patch NAME (of DIR, default the
+# corpus) for the stock kernel REL and proves it in VMLINUZ: live after
+# the load, gone after the unload, and no version or vermagic complaint
+# from the module loader. REL, VMLINUZ and KALLSYMS are the caller's.
+debian_lifecycle() {
+	local name=$1 dir=${2:-$CORPUS} out=$BATS_TEST_TMPDIR/out ko
+	run kbp_debian -o "$out" "$dir/$name.patch"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	ko=$out/livepatch-$name.ko
+	[ "$(modinfo -F vermagic "$ko" | awk '{ print $1 }')" = "$REL" ]
+	guest_lifecycle "$BATS_TEST_TMPDIR/guest.sh" "$ko" "$dir/$name-LOADED.test"
+	run "$REPO/scripts/kbuild-patch-vm" --kernel "$VMLINUZ" --module "$ko" \
+		--timeout 300 "$BATS_TEST_TMPDIR/guest.sh"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *KBP-LIFECYCLE-OK* ]]
+	[[ $output == *"Linux version $REL "* ]]
+	if grep -Ei 'disagrees about version|version magic|Unknown symbol|invalid module format' <<<"$output"; then
+		false
+	fi
+}
+
+# kbp_debian ARGS...: kbuild-patch for the stock kernel REL, with the
+# symbols of KALLSYMS.
+kbp_debian() {
+	"$REPO/scripts/kbuild-patch" --distro debian --release "$REL" \
+		--kallsyms "$KALLSYMS" "$@"
 }
 
 # debian_test_kallsyms VMLINUZ OUT: boots the stock kernel (nokaslr, so
