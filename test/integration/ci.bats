@@ -1,11 +1,12 @@
 #!/usr/bin/env bats
 # kbuild-patch-ci, the regression mode: a matrix of corpus patches x two
-# targets (the test kernel, and its JUMP_LABEL=n twin as a source tree),
+# targets (the test kernel, and its IBT=n JUMP_LABEL=n variant as a
+# source tree),
 # built and proven in the VM; the cache answering a re-run
 # (counted in compiler calls); drift and regressions against a baseline;
 # one-cell jobs merged; the reports read by real parsers (junitparser,
 # prove); and the GitLab CI pipeline in contrib/ checked and run.
-# test-kernels: nojl
+# test-kernel: noibt nojl
 
 load corpus-lib
 
@@ -24,11 +25,11 @@ setup_file() {
 			[ ! -e "$f" ] || cp "$f" "$d/"
 		done
 	done
-	# The second target: the JUMP_LABEL=n test kernel, named as a source
+	# The second target: the variant test kernel, named as a source
 	# tree with its config and vmlinux, as a team with its own kernel
 	# build would.
 	local kn
-	kn=$("$REPO/test/kernel/build-test-kernel" nojl | tail -1)
+	kn=$("$REPO/test/kernel/build-test-kernel" noibt nojl | tail -1)
 	TREE="tree:$kn/source,$kn/config,$kn/vmlinux,$kn/bzImage"
 	export TREE
 }
@@ -247,6 +248,26 @@ extra_function_hunk() {
 	run "$CI_TOOL" --merge "$out/report.tap"
 	[ "$status" -eq 1 ]
 	[[ $output == *"is not a kbuild-patch-ci results file"* ]]
+}
+
+@test "a cell whose target has no image to boot is not a pass; with --no-vm, build-only cells are" {
+	local p=$BATS_TEST_TMPDIR/patches t
+	mkdir -p "$p"
+	cp "$CORPUS/meminfo.patch" "$CORPUS/meminfo-LOADED.test" "$p/"
+	# The variant kernel as a tree without its image (none beside vmlinux).
+	t=${TREE%,*}
+	[ ! -e "$(dirname "${t##*,}")/arch/x86/boot/bzImage" ]
+	run "$CI_TOOL" --patches "$p" --target "$t" -o "$BATS_TEST_TMPDIR/r1" --results "$BATS_TEST_TMPDIR/r1.tsv"
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[ "$(field "$BATS_TEST_TMPDIR/r1.tsv" meminfo 3)" = built ]
+	[ "$(field "$BATS_TEST_TMPDIR/r1.tsv" meminfo 4)" = no ]
+	grep -q 'not loaded: no kernel image to boot' "$BATS_TEST_TMPDIR/r1.tsv"
+	run "$CI_TOOL" --patches "$p" --target "$t" --no-vm -o "$BATS_TEST_TMPDIR/r2" --results "$BATS_TEST_TMPDIR/r2.tsv"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(field "$BATS_TEST_TMPDIR/r2.tsv" meminfo 3)" = built ]
+	[ "$(field "$BATS_TEST_TMPDIR/r2.tsv" meminfo 4)" = yes ]
 }
 
 @test "usage errors exit 1 with a message" {

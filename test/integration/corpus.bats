@@ -2,6 +2,7 @@
 # The patch corpus: each patch is built with kbuild-patch against the test
 # kernel and proven in the VM (live after the load, gone after the
 # unload), or refused with the exit code and message of its .fail file.
+# test-cost: long
 
 load corpus-lib
 

@@ -5,6 +5,7 @@
 # runs only compile what their patch affects. A run killed during the
 # full build, or before it is stamped complete, leaves the user's tree
 # as it was, and the next run builds again.
+# test-cost: long
 
 load corpus-lib
 load debian-lib

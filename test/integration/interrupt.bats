@@ -9,6 +9,7 @@
 #
 # The tests share one cache (made here, cold) and run in file order; the
 # last one counts the kill points the others exercised.
+# test-cost: long
 
 load corpus-lib
 

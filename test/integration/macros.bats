@@ -6,6 +6,7 @@
 # expected dmesg sequences are those of the kernel's own documentation
 # and selftests (Documentation/livepatch/callbacks.rst,
 # tools/testing/selftests/livepatch/test-callbacks.sh).
+# test-cost: long
 
 load corpus-lib
 

@@ -7,15 +7,18 @@
 # ("Unpatched return thunk in use", a WARNING that fails the VM run) and
 # stack traces through the new code are unreliable. The whole corpus is
 # built into one module against the X86_KERNEL_IBT=n test kernel
-# (build-test-kernel noibt), checked statically and loaded in its VM,
+# (build-test-kernel noibt nojl: JUMP_LABEL is off there too, one variant
+# kernel for both suites; Debian 12's 6.1 stock kernel, IBT off with jump
+# labels, is debian-releases.bats's), checked statically and loaded in
+# its VM,
 # where every patch's LOADED check must pass and then fail again after the
 # unload. (The refusals don't depend on objtool; corpus.bats runs them.)
-# test-kernels: noibt
+# test-kernel: noibt nojl
 
 load corpus-lib
 
 setup_file() {
-	corpus_setup noibt
+	corpus_setup noibt nojl
 	[ -e "$K/.complete" ]
 }
 
