@@ -54,8 +54,14 @@ uninstall:
 	rm -f $(DESTDIR)$(COMPLETIONDIR)/kbuild-patch
 
 check: tools
-	test/run-tests --jobs 2 --prebuild-kernels test/unit test/integration
+	test/run-tests --jobs 2 --tier quick --prebuild-kernels test/unit test/integration
 	$(MAKE) check-sanitize
+
+# The slow tier: the suites tagged "# test-tier: slow" (the full-build
+# path's kernel build, the kills at every fault point), left out of
+# check (CI) to keep it within its time budget.
+check-slow: tools
+	test/run-tests --jobs 2 --tier slow --prebuild-kernels test/integration
 
 check-unit: tools
 	test/run-tests test/unit
@@ -90,5 +96,5 @@ fuzz:
 	nice -n 19 test/fuzz/run-fuzz --time $(FUZZ_TIME) \
 		$(if $(FUZZ_KERNEL),--kernel $(FUZZ_KERNEL)) $(FUZZ_DIR)
 
-.PHONY: all tools install uninstall check check-unit demo bench clean \
+.PHONY: all tools install uninstall check check-slow check-unit demo bench clean \
 	check-sanitize fuzz

@@ -6,6 +6,7 @@
 # full build, or before it is stamped complete, leaves the user's tree
 # as it was, and the next run builds again.
 # test-cost: long
+# test-tier: slow
 
 load corpus-lib
 load debian-lib

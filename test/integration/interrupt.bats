@@ -10,6 +10,7 @@
 # The tests share one cache (made here, cold) and run in file order; the
 # last one counts the kill points the others exercised.
 # test-cost: long
+# test-tier: slow
 
 load corpus-lib
 
