@@ -90,7 +90,7 @@ check-sanitize:
 	KBP_TOOLS_DIR=$(SAN_DIR)/tools \
 	ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:abort_on_error=1 \
-		test/run-tests --label "sanitizer re-run" $(SAN_SUITES)
+		test/run-tests --jobs 2 --label "sanitizer re-run" $(SAN_SUITES)
 
 fuzz:
 	nice -n 19 test/fuzz/run-fuzz --time $(FUZZ_TIME) \

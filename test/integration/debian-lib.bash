@@ -149,3 +149,21 @@ debian_test_kallsyms() {
 		mv "$cached.tmp.$$" "$cached"
 	fi
 }
+
+# package_state PKG: its version and status, or "none".
+package_state() {
+	dpkg-query -W -f='${Version} ${Status}\n' "$1" 2>/dev/null || echo none
+}
+
+# crcs_match KO SYMVERS: every symbol version KO imports is SYMVERS's
+# CRC of that symbol; prints how many were compared.
+crcs_match() {
+	local crc sym want n=0
+	while read -r crc sym; do
+		want=$(awk -v s="$sym" '$2 == s { print $1 }' "$2")
+		[ -n "$want" ] || { echo "$sym: not in $2" >&2; return 1; }
+		[ $((crc)) -eq $((want)) ] || { echo "$sym: $crc, but $2 has $want" >&2; return 1; }
+		n=$((n + 1))
+	done < <(modprobe --dump-modversions "$1")
+	echo "$n"
+}

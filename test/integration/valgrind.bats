@@ -4,6 +4,9 @@
 # errors and leak nothing definitely. The tools of an installed copy are
 # replaced by wrappers that run the real ones under valgrind, so the
 # pipeline calls them with exactly its own arguments.
+# The slow tier (make check-slow): make check-sanitize runs the unit
+# suites of both tools under ASan and UBSan in CI.
+# test-tier: slow
 
 load corpus-lib
 
