@@ -41,7 +41,7 @@ install: tools
 	install -m 644 kmod/probe/special-sizes.c kmod/probe/vermagic.c \
 		$(DESTDIR)$(SHAREDIR)/kmod/probe
 	install -m 644 scripts/distro/*.bash $(DESTDIR)$(SHAREDIR)/distro
-	install -m 644 scripts/lib/*.bash $(DESTDIR)$(SHAREDIR)/lib
+	install -m 644 scripts/lib/*.bash scripts/lib/*.awk $(DESTDIR)$(SHAREDIR)/lib
 	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)
 	install -m 644 man/*.7 $(DESTDIR)$(MAN7DIR)
 	install -m 644 contrib/bash-completion/kbuild-patch $(DESTDIR)$(COMPLETIONDIR)/kbuild-patch
@@ -57,8 +57,8 @@ check: tools
 	test/run-tests --jobs 2 --tier quick --prebuild-kernels test/unit test/integration
 	$(MAKE) check-sanitize
 
-# The slow tier: the suites tagged "# test-tier: slow" (the full-build
-# path's kernel build, the kills at every fault point), left out of
+# The slow tier: the suites tagged "# test-tier: slow" (the kills at
+# every fault point, two Debian uploads at once, valgrind), left out of
 # check (CI) to keep it within its time budget.
 check-slow: tools
 	test/run-tests --jobs 2 --tier slow --prebuild-kernels test/integration

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # lib/fault.bash: the testing hook KBP_FAULT_AT, deterministic
 # interruption at named points of kbuild-patch (sourced by it;
-# interrupt.bats and full-build.bats kill a run at every point).
+# interrupt.bats and depscan.bats kill a run at every point).
 
 # fault_point PHASE:N [CHILD]: with KBP_FAULT_AT=PHASE:N in the
 # environment, the run interrupts itself there with KBP_FAULT_SIGNAL

@@ -119,3 +119,59 @@ setup_file() {
 	[ "$status" -eq 1 ]
 	rm -rf "$w1" "$w2"
 }
+
+@test "debian: a header change on the stock kernel: the dependency scan finds its few users among the config's thousands of objects, without a kernel build; the patch loads" {
+	local out=$BATS_TEST_TMPDIR/out bin=$BATS_TEST_TMPDIR/bin calls cc real
+	local users scan src f
+	calls=$BATS_TEST_TMPDIR/cc-calls
+	# The compilers (Debian's config names x86_64-linux-gnu-gcc-12),
+	# logging each compile (-c) and dependency run (-M) of a C file.
+	mkdir -p "$bin"
+	for cc in gcc x86_64-linux-gnu-gcc-12; do
+		real=$(command -v "$cc")
+		cat >"$bin/$cc" <<-EOF2
+		#!/bin/sh
+		kind=
+		case " \$* " in *" -c "*) kind=c ;; *" -M "*) kind=M ;; esac
+		if [ -n "\$kind" ]; then
+			for a in "\$@"; do case \$a in *.c) echo "\$kind \$a" >>"$calls" ;; esac; done
+		fi
+		exec "$real" "\$@"
+		EOF2
+		chmod +x "$bin/$cc"
+	done
+	KBP_CC_WRAPPER=none PATH="$bin:$PATH" run kbp_debian -o "$out" "$CORPUS/header-loadavg.patch"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	users=$(sed -n 's/.*loadavg\.h: rebuilding the \([0-9]*\) object(s) built from it$/\1/p' <<<"$output")
+	echo "users: $users"
+	[ "$users" -ge 2 ] && [ "$users" -lt 100 ]
+	# The config's objects as make -n listed them: thousands, of which
+	# only the users were compiled (twice at most: original, patched),
+	# and fewer than 100 preprocessed for their dependencies.
+	scan=$(grep -l "^fs/proc/loadavg\.o	" "${XDG_CACHE_HOME:-$HOME/.cache}"/kbuild-patch/trees/*/scan/commands | head -1)
+	[ "$(wc -l <"$scan")" -gt 5000 ]
+	cat "$calls"
+	[ "$(grep '^c ' "$calls" | grep -vc -e '/module/' -e '\.mod\.c$' -e '/scripts/mod')" -le $((2 * users)) ]
+	[ "$(grep -c '^M ' "$calls")" -lt 100 ]
+	# Independently: every .c file that #includes the header by name and
+	# that the config builds is among the users.
+	src=$(sed -n 's/^kbuild-patch: kernel [^,]*, source \(.*\)$/\1/p' <<<"$output")
+	[ -d "$src" ]
+	for f in $(cd "$src" && grep -rlE --include='*.c' '#[[:space:]]*include[[:space:]]*<linux/sched/loadavg\.h>' \
+		kernel fs block net drivers mm); do
+		cut -f2 "$scan" | grep -qx "$f" || continue
+		echo "direct user: $f"
+		grep -q "^  ${f%.c}\.o: " <<<"$output"
+	done
+	[[ $output == *"fs/proc/loadavg.o: changed function: loadavg_proc_show"* ]]
+	[ "$(modinfo -F vermagic "$out/livepatch-header-loadavg.ko" | awk '{ print $1 }')" = "$REL" ]
+	guest_lifecycle "$BATS_TEST_TMPDIR/guest.sh" "$out/livepatch-header-loadavg.ko" \
+		"$CORPUS/header-loadavg-LOADED.test"
+	run "$REPO/scripts/kbuild-patch-vm" --kernel "$VMLINUZ" --module "$out/livepatch-header-loadavg.ko" \
+		--timeout 300 "$BATS_TEST_TMPDIR/guest.sh"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *KBP-LIFECYCLE-OK* ]]
+	[[ $output == *"Linux version $REL "* ]]
+}

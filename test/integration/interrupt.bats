@@ -383,9 +383,9 @@ refs() {
 		grep -q "^$phase:[0-9]* KILL$" "$KILLS" || { echo "no SIGKILL in $phase"; false; }
 	done
 	# Every fault point of the script is exercised by a kill above, but
-	# the full build's (full-build.bats kills it: it needs its own cache).
+	# the dependency scan's (depscan.bats kills it: it needs its own cache).
 	grep -o 'fault_point [a-z]*:[0-9]*' "$REPO/scripts/kbuild-patch" | cut -d' ' -f2 |
-		grep -v '^full:' | sort -u >"$BATS_TEST_TMPDIR/all"
+		grep -v '^scan:' | sort -u >"$BATS_TEST_TMPDIR/all"
 	[ "$(wc -l <"$BATS_TEST_TMPDIR/all")" -ge 30 ]
 	cut -d' ' -f1 "$KILLS" | sort -u >"$BATS_TEST_TMPDIR/done"
 	comm -23 "$BATS_TEST_TMPDIR/all" "$BATS_TEST_TMPDIR/done" >"$BATS_TEST_TMPDIR/missed"

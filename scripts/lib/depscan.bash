@@ -1,0 +1,144 @@
+# shellcheck shell=bash
+# lib/depscan.bash: which objects of the kernel's config are built from a
+# file, without the kernel's build directory and without building the
+# kernel (sourced by kbuild-patch, which provides run, kmake, in_view,
+# phase, debug, die and fault_point).
+#
+# Three steps, each cached in SCAN (a directory of the prepared tree):
+#  1. the objects: "make -n" over vmlinux and the modules prints the
+#     compile command of every object the config builds, and runs none;
+#  2. the include graph: every #include of the source tree, resolved as
+#     the preprocessor would (a quoted name beside its includer, then the
+#     kernel's include directories); the files that can reach a changed
+#     file are a superset of its users, found in seconds (reach.awk);
+#  3. the exact users: the preprocessor's dependency output (gcc -M) of
+#     only those candidate objects, with their own command lines, cached
+#     per object.
+# A header used by a few dozen objects of a distribution config costs
+# about a minute cold instead of a whole kernel build.
+
+# depscan_stale SRC SCAN: the cached scan is missing, or a source file,
+# Makefile or Kconfig file changed since it was made (a user's tree).
+depscan_stale() {
+	local src=$1 stamp=$2/.complete newer
+	[ -e "$stamp" ] || return 0
+	newer=$(find "$src" -path "$src/.git" -prune -o \
+		\( -name '*.[chS]' -o -name 'Makefile*' -o -name Kbuild -o -name 'Kconfig*' \) \
+		-newer "$stamp" -print -quit 2>/dev/null)
+	[ -z "$newer" ] || { debug "the scan in $2 is stale: $newer"; return 0; }
+	return 1
+}
+
+# depscan_prepare SRC OBJ SCAN: makes steps 1 and 2 of SCAN, unless
+# fresh. Killed midway, nothing is stamped and the next run starts over.
+depscan_prepare() {
+	local src=$1 obj=$2 scan=$3 dirs
+	depscan_stale "$src" "$scan" || return 0
+	phase "listing the objects of this config and the source's includes (make -n; cached in $scan)"
+	rm -rf "$scan"
+	mkdir -p "$scan/deps"
+	fault_point scan:1
+	# make -n runs no compile, only the sub-makes; -Oline keeps two jobs'
+	# lines apart. Linking is never reached, so make fails at the end:
+	# what counts is that the compile commands are there.
+	debug "make -n -k -Oline vmlinux modules"
+	kmake -n -k -Oline KCFLAGS="$KCFLAGS_DIFF" OBJECT_FILES_NON_STANDARD=y \
+		vmlinux modules >"$scan/make-n.out" 2>>"$LOG" || true
+	awk -v srctree="$src" -f "$KBP_LIB/compile-commands.awk" "$scan/make-n.out" \
+		>"$scan/commands" ||
+		die $EXIT_ERROR "reading the compile commands of make -n ($scan/make-n.out) failed"
+	[ -s "$scan/commands" ] ||
+		die $EXIT_ERROR "make -n printed no compile command for this config; see $scan/make-n.out and the log $LOG"
+	rm -f "$scan/make-n.out"
+	# Only x86 of the architectures; not the documentation or tools.
+	dirs=$(cd "$src" && find . -mindepth 1 -maxdepth 1 -type d ! -name arch \
+		! -name Documentation ! -name tools ! -name .git -printf '%P\n' | sort)
+	dirs="$dirs arch/x86"
+	# shellcheck disable=SC2086 # word splitting of the directory list
+	{
+		(cd "$src" && find $dirs -type f)
+		(cd "$obj" && find include/generated arch/x86/include/generated -type f 2>/dev/null)
+	} >"$scan/files"
+	# shellcheck disable=SC2086
+	{
+		(cd "$src" && grep -rIE "$DEPSCAN_DIRECTIVE" $dirs || true)
+		(cd "$obj" && grep -rIE "$DEPSCAN_DIRECTIVE" include/generated arch/x86/include/generated || true)
+	} 2>/dev/null | awk '
+	{
+		c = index($0, ":"); line = substr($0, c + 1)
+		if (!match(line, /[<"][^>"]*[>"]/)) next
+		print substr($0, 1, c - 1) "\t" (substr(line, RSTART, 1) == "<" ? "a" : "q") \
+			"\t" substr(line, RSTART + 1, RLENGTH - 2)
+	}' >"$scan/includes"
+	fault_point scan:2
+	touch "$scan/.complete"
+	debug "scan: $(wc -l <"$scan/commands") objects, $(wc -l <"$scan/includes") includes"
+}
+# An #include, or a macro that names a header for a computed #include
+# (#define TRACE_INCLUDE_FILE ..., GENL_MAGIC_INCLUDE_FILE <...>).
+DEPSCAN_DIRECTIVE='^[[:space:]]*#[[:space:]]*(include|define[[:space:]]+[A-Za-z0-9_]+[[:space:]]+[<"][^>"]*\.[A-Za-z]+[>"])'
+
+# depscan_is_object SCAN FILE: the config builds FILE (relative to the
+# source tree) as an object of its own.
+depscan_is_object() {
+	awk -F '\t' -v f="$2" '$2 == f { found = 1; exit } END { exit !found }' "$1/commands"
+}
+
+# depscan_users SRC OBJ SCAN JOBS OUT FILE...: writes to OUT the objects
+# built from any FILE (paths relative to the source tree), as
+# "OBJECT<TAB>SOURCE" lines.
+depscan_users() {
+	local src=$1 obj=$2 scan=$3 jobs=$4 out=$5 todo re f o d
+	shift 5
+	# What a killed run left (the tree's lock is held: no other run).
+	find "$scan" \( -name '*.tmp' -o -name 'todo.*' \) -delete
+	todo=$scan/todo.$$
+	# Candidates (step 2), then their dependency lists where not cached
+	# or older than a file they list (step 3).
+	awk -v T="$*" -f "$KBP_LIB/reach.awk" "$scan/files" "$scan/includes" |
+		awk -F '\t' -v dir="$scan/deps" '
+		NR == FNR { reach[$0] = 1; next }
+		$2 in reach {
+			d = $1; gsub("/", "%", d)
+			print $1 "\t" $2 "\t" dir "/" d ".d\t" $3
+		}' - "$scan/commands" >"$todo"
+	debug "$*: $(wc -l <"$todo") candidate object(s)"
+	depscan_deps "$obj" "$todo" "$jobs"
+	re=
+	for f in "$@"; do
+		re="$re${re:+|}$(sed 's/[][\.^$*+?(){}|/]/\\&/g' <<<"$src/$f")"
+	done
+	while IFS=$'\t' read -r o f d _; do
+		! grep -qE "(^|[ ])($re)( |\\\\|$)" "$d" || printf '%s\t%s\n' "$o" "$f"
+	done <"$todo" >"$out"
+	rm -f "$todo"
+}
+
+# depscan_deps OBJ TODO JOBS: runs the preprocessor's dependency output
+# for the objects of TODO whose cached list is missing or stale. -MG
+# takes a header generated during the build (security/selinux/flask.h)
+# as it is, missing here.
+depscan_deps() {
+	local obj=$1 todo=$2 jobs=$3 cmds
+	cmds=$todo.sh
+	while IFS=$'\t' read -r o _ d cmd; do
+		depscan_dep_fresh "$d" && continue
+		cmd=${cmd/@KBP_OUTPUT@/-M -MG -MT $o -MF $d.tmp -o \/dev\/null}
+		printf '%s && mv %s.tmp %s\n' "$cmd" "$d" "$d"
+	done <"$todo" >"$cmds"
+	[ -s "$cmds" ] || return 0
+	phase "finding the users among $(wc -l <"$cmds") candidate object(s) (the preprocessor's dependencies; cached)"
+	fault_point scan:3 cc1
+	run in_view clean xargs -d '\n' -n 1 -P "$jobs" sh -c 'cd "$0" && eval "$1"' "$obj" <"$cmds" ||
+		die $EXIT_ERROR "the preprocessor failed on an object built from the changed file; see the log $LOG"
+	rm -f "$cmds"
+}
+
+# depscan_dep_fresh DEPS: DEPS exists and no file it lists is newer.
+depscan_dep_fresh() {
+	local newer
+	[ -e "$1" ] || return 1
+	newer=$(tr -s ' \\' '\n\n' <"$1" | grep '^/' | sort -u |
+		xargs -r -d '\n' sh -c 'find "$@" -newer "$0" -print -quit 2>/dev/null' "$1")
+	[ -z "$newer" ]
+}
