@@ -277,3 +277,25 @@ key_off_guest() {
 	echo KBP-KEY-OFF-OK
 	EOF
 }
+
+# file_funcs FILE: the functions of the STT_FILE block FILE in K/vmlinux.
+file_funcs() {
+	readelf -sW "$K/vmlinux" | awk -v file="$1" '$4 == "FILE" { f = $8 }
+		$4 == "FUNC" && f == file { print $8 }'
+}
+
+# vmlinux_rank NAME FILE: the address rank of FILE's NAME among all NAMEs.
+vmlinux_rank() {
+	local addr
+	addr=$(readelf -sW "$K/vmlinux" | awk -v s="$1" -v file="$2" '
+		$4 == "FILE" { f = $8 } $8 == s && f == file { print $2 }')
+	readelf -sW "$K/vmlinux" | awk -v s="$1" '$8 == s { print $2 }' |
+		sort | awk -v a="$addr" '{ n++ } $1 == a { print n }'
+}
+
+# klp_sym_of KO NAME: the .klp.sym.* symbols of KO that stand for NAME
+# (any object, any sympos), one a line.
+klp_sym_of() {
+	readelf -sW "$1" | awk -v n="$2" '{ s = $NF; sub(/^\.klp\.sym\.[^.]*\./, "", s); sub(/,[0-9]+$/, "", s) }
+		$NF ~ /^\.klp\.sym\./ && s == n { print $NF }'
+}
