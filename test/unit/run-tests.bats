@@ -1,0 +1,51 @@
+#!/usr/bin/env bats
+# test/run-tests, the runner behind make check: its options, its tiers,
+# and its count (a skip is no pass; a failure fails the run).
+
+setup() {
+	REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+	T=$BATS_TEST_TMPDIR/suite
+	mkdir -p "$T"
+}
+
+# suite_file NAME BODY [TAG]: a .bats file with one test running BODY.
+suite_file() {
+	{
+		echo '#!/usr/bin/env bats'
+		[ -z "${3:-}" ] || echo "$3"
+		echo "@test \"$1\" {"
+		echo "	$2"
+		echo '}'
+	} >"$T/$1.bats"
+}
+
+@test "run-tests: an unknown tier or a bad job count exits 1, naming it" {
+	suite_file pass true
+	run "$REPO/test/run-tests" --tier qick "$T"
+	[ "$status" -eq 1 ]
+	[[ $output == *"not 'qick'"* ]]
+	run "$REPO/test/run-tests" --jobs 0 "$T"
+	[ "$status" -eq 1 ]
+	[[ $output == *"not '0'"* ]]
+}
+
+@test "run-tests: passes and failures are counted, a skip fails the run, the slow tier stays out of quick" {
+	suite_file pass true
+	suite_file fail false
+	suite_file skipped skip
+	suite_file slow true '# test-tier: slow'
+	run "$REPO/test/run-tests" --jobs 2 --tier quick "$T"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[ "$(tail -1 <<<"$output")" = "1 passed, 1 failed" ]
+	[[ $output == *"1 skipped"* ]]
+	[[ $output == *"slow.bats is in the slow tier"* ]]
+	rm "$T/fail.bats" "$T/skipped.bats"
+	run "$REPO/test/run-tests" --tier quick "$T"
+	[ "$status" -eq 0 ]
+	[ "$(tail -1 <<<"$output")" = "1 passed, 0 failed" ]
+	run "$REPO/test/run-tests" --tier slow "$T"
+	[ "$status" -eq 0 ]
+	[ "$(tail -1 <<<"$output")" = "1 passed, 0 failed" ]
+	[[ $output == *"slow.bats"* ]]
+}
