@@ -49,3 +49,14 @@ suite_file() {
 	[ "$(tail -1 <<<"$output")" = "1 passed, 0 failed" ]
 	[[ $output == *"slow.bats"* ]]
 }
+
+@test "run-tests: a test that never reports (its bats killed) counts as failed" {
+	# (printf: bats would take an "@test" line here for one of its own.)
+	printf '%stest "%s" { %s; }\n' @ one true @ two 'kill -KILL $PPID' @ three true \
+		>"$T/killed.bats"
+	run "$REPO/test/run-tests" "$T"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ $output == *"1 of the 3 tests never reported a result"* ]]
+	[ "$(tail -1 <<<"$output")" = "2 passed, 1 failed" ]
+}
