@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "diff.h"
+#include "klp-format.h"
 #include "log.h"
 #include "readfile.h"
 
@@ -174,9 +175,9 @@ int main(int argc, char **argv)
 	}
 	if (!ctx.display)
 		ctx.display = argv[optind + 1];
-	if (strchr(ctx.objname, '.') || strlen(ctx.objname) > 55) {
-		ERROR("%s: object name \"%s\" can't be a livepatch object name (no dots, at most 55 characters)",
-		      ctx.display, ctx.objname);
+	if (strchr(ctx.objname, '.') || strlen(ctx.objname) > KLP_OBJNAME_MAX) {
+		ERROR("%s: object name \"%s\" can't be a livepatch object name (no dots, at most %d characters)",
+		      ctx.display, ctx.objname, KLP_OBJNAME_MAX);
 		return KBP_EXIT_ERROR;
 	}
 	if (sizes && load_sizes(&ctx, sizes))

@@ -40,22 +40,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#ifndef SHN_LIVEPATCH
-#define SHN_LIVEPATCH		0xff20
-#endif
-#ifndef SHF_RELA_LIVEPATCH
-#define SHF_RELA_LIVEPATCH	0x00100000
-#endif
-
-#define KLP_SYM_PREFIX		".klp.sym."
-/* create-diff-object's global alias of each patched function. */
-#define KBP_ALIAS_PREFIX	"__kbp_new_"
-#define KLP_RELA_PREFIX		".klp.rela."
-/* The field widths of the kernel's sscanf(): MODULE_NAME_LEN-1, KSYM_NAME_LEN-1 */
-#define KLP_OBJNAME_MAX		55
-#define KLP_SYMNAME_MAX		511
-#define KLP_RELA_FLAGS		(SHF_ALLOC | SHF_INFO_LINK | SHF_RELA_LIVEPATCH)
-#define KLP_MAX_ALIGN		(1UL << 21)
+#include "klp-format.h"
 
 /* Exit codes; 4 is KBP_EXIT_INTERNAL of diff.h, kbuild-patch's too. */
 #define KC_EXIT_ERROR		1

@@ -26,13 +26,8 @@
 #include "log.h"
 #include "loadcheck.h"
 
-#ifndef SHN_LIVEPATCH
-#define SHN_LIVEPATCH		0xff20
-#endif
-#ifndef SHF_RELA_LIVEPATCH
-#define SHF_RELA_LIVEPATCH	0x00100000
-#endif
-#define KLP_SYM_PREFIX		".klp.sym."
+#include "klp-format.h"
+
 /* struct modversion_info: unsigned long crc; char name[MODULE_NAME_LEN] */
 #define MODVERSION_SIZE		64
 #define MODVERSION_NAME_LEN	(MODVERSION_SIZE - 8)

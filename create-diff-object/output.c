@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "diff.h"
+#include "klp-format.h"
 #include "log.h"
 
 struct buf {
@@ -321,7 +322,7 @@ static long external_sym(struct writer *w, struct symbol *sym,
 		pos = lookup_sympos(w, orig, obj, from);
 		if (pos < 0)
 			return pos;
-		if (asprintf(&name, ".klp.sym.%s.%s,%ld", ctx->objname,
+		if (asprintf(&name, KLP_SYM_PREFIX "%s.%s,%ld", ctx->objname,
 			     orig->name, pos) < 0)
 			name = NULL;
 		if (!keep_name(w, name))
@@ -643,7 +644,7 @@ static int add_patched_functions(struct writer *w)
 			return pos;
 		sanitize(obj, ctx->objname, sizeof(obj));
 		sanitize(fn, sym->twin->name, sizeof(fn));
-		if (asprintf(&alias, "__kbp_new_%s__%s__%ld", obj, fn,
+		if (asprintf(&alias, KBP_ALIAS_PREFIX "%s__%s__%ld", obj, fn,
 			     pos) < 0)
 			alias = NULL;
 		if (!keep_name(w, alias))
