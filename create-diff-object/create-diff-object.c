@@ -2,10 +2,25 @@
 /*
  * create-diff-object - compares an original and a patched build of one
  * kernel object and writes a diff object holding only what changed,
- * plus a manifest of the functions to patch. Stages: elf-model.c reads
- * both objects, correlate.c pairs them, changes.c finds what changed,
- * include.c and special.c choose what to carry, runtime-const.c makes
- * the carried code load boot-time constants, output.c writes it.
+ * plus a manifest of the functions to patch. The stages, in the order
+ * run() below calls them:
+ *
+ *   elf-model.c      reads both objects: sections, symbols, relocations
+ *   correlate.c      pairs each patched section and symbol with its twin
+ *   changes.c        marks what changed: code bytes, relocation targets
+ *   kbp-macros.c     applies the markers of kmod/kbuild-patch.h (ignored
+ *                    functions and sections, states, callbacks)
+ *   explain.c        with --explain, where each changed function differs
+ *   include.c        chooses what to carry: the changed and new functions
+ *                    and what they need, with
+ *     untraceable.c    functions without fentry: carried, callers patched
+ *     special.c        the kept entries of the special sections
+ *   runtime-const.c  makes the carried code load boot-time constants
+ *   output.c         writes the diff object and the manifest (writer.h:
+ *                    output-syms.c, output-relas.c, output-manifest.c,
+ *                    elf-writer.c), with
+ *     symlookup.c      sympos and exports from the running kernel
+ *     ibt.c            a new reference to a sealed ENDBR is refused
  *
  * Exit: 0 changed, 1 input or environment error, 2 unsupported change,
  * 3 no functional change, 4 internal error (an inconsistency of this

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * diff.h - the state shared by the create-diff-object stages:
- * correlation (correlate.c), change detection (changes.c), inclusion
- * (include.c), special sections (special.c), boot-time constants
- * (runtime-const.c), symbol lookup (symlookup.c) and the output writer
- * (output.c).
+ * diff.h - the state shared by the create-diff-object stages (their
+ * order: create-diff-object.c): correlation (correlate.c), change
+ * detection (changes.c), the kbuild-patch.h markers (kbp-macros.c),
+ * --explain (explain.c), inclusion (include.c, untraceable.c), special
+ * sections (special.c), boot-time constants (runtime-const.c), symbol
+ * lookup (symlookup.c), IBT (ibt.c) and the output (output.c and the
+ * files writer.h lists).
  */
 #ifndef KBP_DIFF_H
 #define KBP_DIFF_H
