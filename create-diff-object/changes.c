@@ -12,64 +12,6 @@
 #include "diff.h"
 #include "log.h"
 
-bool is_init_section(const struct section *sec)
-{
-	return !strncmp(sec->name, ".init.", 6) ||
-	       !strncmp(sec->name, ".exit.", 6) ||
-	       !strcmp(sec->name, ".head.text");
-}
-
-bool is_cold_part(const struct symbol *sym)
-{
-	const char *p = strstr(sym->name, ".cold");
-
-	return sym->type == STT_FUNC && p &&
-	       (!p[5] || p[5] == '.');
-}
-
-/* The function a .cold part was split from (foo for foo.cold), or NULL. */
-struct symbol *cold_parent(const struct kbp_elf *kelf, const struct symbol *cold)
-{
-	struct symbol *parent;
-	const char *suffix;
-	char *name;
-
-	if (!is_cold_part(cold))
-		return NULL;
-	suffix = strstr(cold->name, ".cold");
-	name = strndup(cold->name, suffix - cold->name);
-	if (!name)
-		return NULL;
-	parent = kbp_find_symbol(kelf, name);
-	free(name);
-	return parent && parent->type == STT_FUNC ? parent : NULL;
-}
-
-/*
- * What a relocation points at, as a symbol and an offset into it. A
- * reference through a section symbol is turned into the symbol that
- * covers the target; with no such symbol the section itself is returned.
- */
-struct symbol *rela_cover(const struct rela *rela, long *offset)
-{
-	struct symbol *sym = rela->sym, *cover;
-	long target;
-
-	*offset = rela->addend;
-	if (sym->type != STT_SECTION || !sym->sec)
-		return sym;
-	if (is_string_section(sym->sec))
-		return sym;
-	target = rela_target_offset(rela);
-	cover = target >= 0 ? kbp_symbol_at(sym->sec, target) : NULL;
-	if (!cover && target != rela->addend && rela->addend >= 0)
-		cover = kbp_symbol_at(sym->sec, rela->addend);
-	if (!cover)
-		return sym;
-	*offset = wrap_sub(rela->addend, (long)cover->sym.st_value);
-	return cover;
-}
-
 static bool same_string(const struct rela *a, const struct rela *b)
 {
 	const struct section *sa = a->sym->sec, *sb = b->sym->sec;

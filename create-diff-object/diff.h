@@ -132,11 +132,4 @@ int ibt_check_reference(struct diff_ctx *ctx, const struct rela *rela,
 int write_output(struct diff_ctx *ctx, const char *path,
 		 const char *manifest);
 
-/* A symbol the included code refers to but does not carry. */
-struct symbol *rela_cover(const struct rela *rela, long *offset);
-bool is_cold_part(const struct symbol *sym);
-struct symbol *cold_parent(const struct kbp_elf *kelf,
-			    const struct symbol *cold);
-bool is_init_section(const struct section *sec);
-
 #endif

@@ -128,6 +128,14 @@ bool is_pcrel_type(unsigned int type);
  * (an immediate), which the assembler subtracted from the addend.
  */
 long rela_target_offset(const struct rela *rela);
+/* The symbol (and offset into it) that a relocation's target lies in. */
+struct symbol *rela_cover(const struct rela *rela, long *offset);
+/* A gcc .cold part (foo.cold), and the function it was split from. */
+bool is_cold_part(const struct symbol *sym);
+struct symbol *cold_parent(const struct kbp_elf *kelf,
+			    const struct symbol *cold);
+/* .init.*, .exit.* and .head.text: code that runs once or never again. */
+bool is_init_section(const struct section *sec);
 
 /*
  * Offsets and addends from the input are any 64-bit values in a corrupt
