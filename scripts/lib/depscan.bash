@@ -95,10 +95,23 @@ depscan_users() {
 	todo=$scan/todo.$$
 	# Candidates (step 2), then their dependency lists where not cached
 	# or older than a file they list (step 3).
+	# An object is a candidate when its source, or a file its command
+	# line forces in (-include), can reach a changed file.
 	awk -v T="$*" -f "$KBP_LIB/reach.awk" "$scan/files" "$scan/includes" |
-		awk -F '\t' -v dir="$scan/deps" '
+		awk -F '\t' -v dir="$scan/deps" -v src="$src/" '
 		NR == FNR { reach[$0] = 1; next }
-		$2 in reach {
+		{
+			hit = $2 in reach
+			n = split($3, w, " ")
+			for (i = 1; !hit && i < n; i++)
+				if (w[i] == "-include") {
+					f = w[i + 1]
+					if (substr(f, 1, length(src)) == src)
+						f = substr(f, length(src) + 1)
+					hit = f in reach
+				}
+			if (!hit)
+				next
 			d = $1; gsub("/", "%", d)
 			print $1 "\t" $2 "\t" dir "/" d ".d\t" $3
 		}' - "$scan/commands" >"$todo"

@@ -14,7 +14,14 @@ CORPUS=$REPO/test/integration
 # the JUMP_LABEL=n kernel.
 corpus_setup() {
 	K=$("$REPO/test/kernel/build-test-kernel" "$@" | tail -1)
-	export K REPO CORPUS
+	export K
+	tools_setup
+}
+
+# Builds the tools, for a suite without the test kernel (the stock Debian
+# ones, tagged "# test-kernel: none", which run while it builds).
+tools_setup() {
+	export REPO CORPUS
 	make -s -C "$REPO" tools >&2
 }
 

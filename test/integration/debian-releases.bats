@@ -7,12 +7,13 @@
 # own vmlinuz in the VM. The releases are picked here from apt's
 # metadata, apart from kbuild-patch's mapping.
 # test-cost: long
+# test-kernel: none
 
 load corpus-lib
 load debian-lib
 
 setup_file() {
-	corpus_setup
+	tools_setup
 	DEB_DIR=${XDG_CACHE_HOME:-$HOME/.cache}/kbuild-patch/test-debian
 	DEB61=$CORPUS/debian-6.1
 	REL61=$(debian_test_release_abi 6.1)

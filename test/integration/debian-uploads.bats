@@ -5,12 +5,13 @@
 # kernel's vermagic and symbol CRCs. Two more Debian trees to prepare and
 # two stock kernels to boot: the slow tier (make check-slow).
 # test-tier: slow
+# test-kernel: none
 
 load corpus-lib
 load debian-lib
 
 setup_file() {
-	corpus_setup
+	tools_setup
 	DEB_DIR=${XDG_CACHE_HOME:-$HOME/.cache}/kbuild-patch/test-debian
 	export DEB_DIR
 }

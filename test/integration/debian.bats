@@ -6,12 +6,13 @@
 # kernel, taken here in the VM. (debian-releases.bats: 6.1, several
 # uploads at once, refusals.)
 # test-cost: long
+# test-kernel: none
 
 load corpus-lib
 load debian-lib
 
 setup_file() {
-	corpus_setup
+	tools_setup
 	REL=$(debian_test_release)
 	DEB_DIR=${XDG_CACHE_HOME:-$HOME/.cache}/kbuild-patch/test-debian
 	VMLINUZ=$(debian_test_vmlinuz "$REL" "$DEB_DIR")
@@ -91,10 +92,12 @@ setup_file() {
 }
 
 @test "debian: the original objects' functions are the stock kernel's bytes (Debian's own flags); the patched ones aren't" {
-	local vmlinux=$BATS_TEST_TMPDIR/vmlinux out w1 w2 addr cstart cmp=$CORPUS/compare-function-bytes
-	"$K/source/scripts/extract-vmlinux" "$VMLINUZ" >"$vmlinux"
+	local vmlinux=$BATS_TEST_TMPDIR/vmlinux out w1 w2 addr cstart cmp=$CORPUS/compare-function-bytes src
 	out=$(kbp_debian -o "$BATS_TEST_TMPDIR/out" --keep "$CORPUS/meminfo.patch" 2>&1)
 	w1=$(kept_work "$out")
+	# The kernel's own extract-vmlinux, from the source kbuild-patch used.
+	src=$(sed -n 's/^kbuild-patch: kernel [^,]*, source \(.*\)$/\1/p' <<<"$out")
+	"$src/scripts/extract-vmlinux" "$VMLINUZ" >"$vmlinux"
 	out=$(kbp_debian -o "$BATS_TEST_TMPDIR/out" --keep "$CORPUS/consoles-sympos.patch" 2>&1)
 	w2=$(kept_work "$out")
 	[ -d "$w1" ] && [ -d "$w2" ]
