@@ -105,7 +105,9 @@ debian_image() {
 # debian_source PACKAGE VERSION: unpacks that upload of linux-source-X.Y
 # into $CACHE/debian/source-VERSION, once, under a lock, and sets SRC to
 # it. The installed package is used if it is that upload; else the
-# .deb is fetched (no root; nothing is installed or changed).
+# .deb is fetched (no root; nothing is installed or changed). The
+# tarball is xz in dozens of blocks, which xz -T0 (5.4) decompresses on
+# every core at once; tar -J would use one.
 debian_source() {
 	local pkg=$1 ver=$2 src=$CACHE/debian/source-$2 tarball=/usr/src/$1.tar.xz tmp deb
 	mkdir -p "$CACHE/debian"
@@ -119,7 +121,7 @@ debian_source() {
 		if [ "$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null || true)" = "$ver" ] &&
 			[ -r "$tarball" ]; then
 			phase "unpacking $tarball (cached)"
-			tar -xJf "$tarball" -C "$tmp" --strip-components=1 ||
+			xz -dc -T0 "$tarball" | tar -x -C "$tmp" --strip-components=1 ||
 				die "$EXIT_ERROR" "cannot unpack $tarball"
 		else
 			phase "fetching $pkg=$ver (cached; the installed packages are left as they are)"
@@ -127,7 +129,7 @@ debian_source() {
 				die "$EXIT_ERROR" "cannot download $pkg=$ver; is the archive that has it in the apt sources? (apt-get update)"
 			phase "unpacking $(basename "$deb") (cached)"
 			dpkg-deb --fsys-tarfile "$deb" | tar -xO ".${tarball}" |
-				tar -xJ -C "$tmp" --strip-components=1 ||
+				xz -dc -T0 | tar -x -C "$tmp" --strip-components=1 ||
 				die "$EXIT_ERROR" "cannot unpack $tarball from $deb"
 			rm -rf "$src.fetch.$$"
 		fi

@@ -53,6 +53,15 @@ logging_gcc() {
 	before=$(tree_state "$K/source")
 	calls=$BATS_TEST_TMPDIR/gcc-calls
 	logging_gcc "$bin" "$calls"
+	# A .c file that its directory's Makefile names is the object it
+	# is: no scan (fs/proc has a Makefile and no Kbuild file).
+	[ ! -e "$K/source/fs/proc/Kbuild" ]
+	grep -qw 'meminfo\.o' "$K/source/fs/proc/Makefile"
+	run kbp_ks -o "$BATS_TEST_TMPDIR/out-c" "$CORPUS/meminfo.patch"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output != *"listing the objects of this config"* ]]
+	[ -z "$(find "$XDG_CACHE_HOME"/kbuild-patch/trees/*/ -maxdepth 1 -name scan)" ]
 	# Interrupted by Ctrl-C while make -n runs, killed before the stamp:
 	# no stamp, the next run scans again. Terminated during a dependency
 	# run: the scan is stamped, the dependencies are found again.
