@@ -285,9 +285,11 @@ key_off_guest() {
 	EOF
 }
 
-# file_funcs FILE: the functions of the STT_FILE block FILE in K/vmlinux.
+# file_funcs FILE: the functions of the STT_FILE block FILE in K/vmlinux:
+# FILE's local (static) functions. A linked image lists the globals after
+# every file's block: the first global ends the last block.
 file_funcs() {
-	readelf -sW "$K/vmlinux" | awk -v file="$1" '$4 == "FILE" { f = $8 }
+	readelf -sW "$K/vmlinux" | awk -v file="$1" '$4 == "FILE" { f = $8 } $5 != "LOCAL" { f = "" }
 		$4 == "FUNC" && f == file { print $8 }'
 }
 
@@ -295,7 +297,7 @@ file_funcs() {
 vmlinux_rank() {
 	local addr
 	addr=$(readelf -sW "$K/vmlinux" | awk -v s="$1" -v file="$2" '
-		$4 == "FILE" { f = $8 } $8 == s && f == file { print $2 }')
+		$4 == "FILE" { f = $8 } $5 != "LOCAL" { f = "" } $8 == s && f == file { print $2 }')
 	readelf -sW "$K/vmlinux" | awk -v s="$1" '$8 == s { print $2 }' |
 		sort | awk -v a="$addr" '{ n++ } $1 == a { print n }'
 }

@@ -40,13 +40,15 @@ debian_test_versions() {
 # package, in DIR.
 debian_test_symvers() {
 	local rel=$1 dir=$2
+	local dl
 	if [ ! -s "$dir/Module.symvers-$rel" ]; then
-		mkdir -p "$dir/dl-h"
-		(cd "$dir/dl-h" && apt-get download "linux-headers-$rel" >&2)
-		dpkg-deb --fsys-tarfile "$dir"/dl-h/linux-headers-"$rel"_*.deb |
-			tar -x -O "./usr/src/linux-headers-$rel/Module.symvers" >"$dir/Module.symvers-$rel.tmp"
-		mv "$dir/Module.symvers-$rel.tmp" "$dir/Module.symvers-$rel"
-		rm -rf "$dir/dl-h"
+		mkdir -p "$dir"
+		dl=$(mktemp -d "$dir/dl-h.XXXXXX")
+		(cd "$dl" && apt-get download "linux-headers-$rel" >&2)
+		dpkg-deb --fsys-tarfile "$dl"/linux-headers-"$rel"_*.deb |
+			tar -x -O "./usr/src/linux-headers-$rel/Module.symvers" >"$dl/Module.symvers"
+		mv "$dl/Module.symvers" "$dir/Module.symvers-$rel"
+		rm -rf "$dl"
 	fi
 	echo "$dir/Module.symvers-$rel"
 }
@@ -54,36 +56,38 @@ debian_test_symvers() {
 # debian_test_module REL NAME DIR: the stock module NAME.ko of REL, from
 # Debian's image package, decompressed in DIR (reused when present).
 debian_test_module() {
-	local rel=$1 name=$2 dir=$3 f
+	local rel=$1 name=$2 dir=$3 f dl
 	if [ ! -s "$dir/$rel-$name.ko" ]; then
-		mkdir -p "$dir/dl-m"
-		(cd "$dir/dl-m" && apt-get download "linux-image-$rel-unsigned" >&2)
-		f=$(dpkg-deb -c "$dir"/dl-m/linux-image-"$rel"-unsigned_*.deb |
+		mkdir -p "$dir"
+		dl=$(mktemp -d "$dir/dl-m.XXXXXX")
+		(cd "$dl" && apt-get download "linux-image-$rel-unsigned" >&2)
+		f=$(dpkg-deb -c "$dl"/linux-image-"$rel"-unsigned_*.deb |
 			awk -v n="/$name.ko" '{ f = $NF } index(f, n) && f ~ /\.ko(\.xz)?$/ { print f; exit }')
-		dpkg-deb --fsys-tarfile "$dir"/dl-m/linux-image-"$rel"-unsigned_*.deb |
-			tar -x -O "$f" >"$dir/$rel-$name.ko.in"
+		dpkg-deb --fsys-tarfile "$dl"/linux-image-"$rel"-unsigned_*.deb |
+			tar -x -O "$f" >"$dl/in"
 		case $f in
-		*.xz) xz -dc "$dir/$rel-$name.ko.in" >"$dir/$rel-$name.ko.tmp" ;;
-		*) cp "$dir/$rel-$name.ko.in" "$dir/$rel-$name.ko.tmp" ;;
+		*.xz) xz -dc "$dl/in" >"$dl/ko" ;;
+		*) cp "$dl/in" "$dl/ko" ;;
 		esac
-		rm -f "$dir/$rel-$name.ko.in"
-		mv "$dir/$rel-$name.ko.tmp" "$dir/$rel-$name.ko"
-		rm -rf "$dir/dl-m"
+		mv "$dl/ko" "$dir/$rel-$name.ko"
+		rm -rf "$dl"
 	fi
 	echo "$dir/$rel-$name.ko"
 }
 
 # debian_test_vmlinuz REL DIR: the stock vmlinuz of REL, from Debian's
-# image package, in DIR (reused when present).
+# image package, in DIR (reused when present). Each fetch has a download
+# directory of its own: the stock suites run at once and share DIR.
 debian_test_vmlinuz() {
-	local rel=$1 dir=$2
+	local rel=$1 dir=$2 dl
 	if [ ! -s "$dir/vmlinuz-$rel" ]; then
-		mkdir -p "$dir/dl"
-		(cd "$dir/dl" && apt-get download "linux-image-$rel-unsigned" >&2)
-		dpkg-deb --fsys-tarfile "$dir"/dl/linux-image-"$rel"-unsigned_*.deb |
-			tar -x -O "./boot/vmlinuz-$rel" >"$dir/vmlinuz-$rel.tmp"
-		mv "$dir/vmlinuz-$rel.tmp" "$dir/vmlinuz-$rel"
-		rm -rf "$dir/dl"
+		mkdir -p "$dir"
+		dl=$(mktemp -d "$dir/dl.XXXXXX")
+		(cd "$dl" && apt-get download "linux-image-$rel-unsigned" >&2)
+		dpkg-deb --fsys-tarfile "$dl"/linux-image-"$rel"-unsigned_*.deb |
+			tar -x -O "./boot/vmlinuz-$rel" >"$dl/vmlinuz"
+		mv "$dl/vmlinuz" "$dir/vmlinuz-$rel"
+		rm -rf "$dl"
 	fi
 	echo "$dir/vmlinuz-$rel"
 }
