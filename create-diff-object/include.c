@@ -79,6 +79,22 @@ static int refuse_data_change(struct diff_ctx *ctx, const struct symbol *sym)
 	return KBP_UNSUPPORTED;
 }
 
+/*
+ * A pr_debug descriptor holds its site's static key. In a module built
+ * with jump labels, the patch's __jump_table entries can't reach a key in
+ * the module (output-relas.c), so the patch carries its own copy of the
+ * descriptors its code uses: dynamic debug switches them under the patch
+ * module's name. Elsewhere (vmlinux, or no jump labels) the new code uses
+ * the running descriptor, switched where users set it.
+ */
+static bool carries_own_descriptor(const struct diff_ctx *ctx,
+				   const struct symbol *sym)
+{
+	return !strcmp(sym->sec->name, "__dyndbg") &&
+	       strcmp(ctx->objname, "vmlinux") &&
+	       kbp_find_section(ctx->patched, "__jump_table");
+}
+
 static int include_symbol(struct diff_ctx *ctx, const struct section *from,
 			  struct symbol *sym)
 {
@@ -87,7 +103,7 @@ static int include_symbol(struct diff_ctx *ctx, const struct section *from,
 	if (is_special_section(sym->sec)) {
 		size_t es = ctx->special_entsize[sym->sec->index];
 
-		if (sym->twin)
+		if (sym->twin && !carries_own_descriptor(ctx, sym))
 			return 0;
 		/* A new descriptor (pr_debug's): carry its entry. */
 		if (es && sym->sym.st_value % es == 0)

@@ -250,9 +250,32 @@ setup_file() {
 	corpus_refusal FAIL-ibt-sealed-endbr
 }
 
-@test "FAIL-module-static-key: a static key defined in a module is refused, naming it" {
-	corpus_refusal FAIL-module-static-key
-	[[ $output == *"__UNIQUE_ID_ddebug"*"static_key_enabled()"* ]]
+@test "module-pr-debug: a module function's pr_debug sites come with descriptors of the patch's own, switched under its name" {
+	local ko=$BATS_TEST_TMPDIR/out/livepatch-module-pr-debug.ko sites
+	# Independently: check_special_flags has one pr_debug per flag, and
+	# the module is built with jump labels (its object has __jump_table),
+	# whose keys the patch's jump labels couldn't reach in the module.
+	sites=$(sed -n '/^static char \*check_special_flags(/,/^}/p' "$K/source/fs/binfmt_misc.c" | grep -c 'pr_debug(')
+	[ "$sites" -eq 4 ]
+	readelf -SW "$K/build/fs/binfmt_misc.o" | grep -q ' __jump_table '
+	# In the guest: the patch module's copies are listed under its own
+	# name; switched on there, the new parser prints its flag; switched
+	# off, it doesn't.
+	EXTRA_LOADED="ctl=/proc/dynamic_debug/control; [ -e \$ctl ] || ctl=/sys/kernel/debug/dynamic_debug/control
+		grep \"\\[\$MOD\\]\" \$ctl
+		[ \"\$(grep \"\\[\$MOD\\].*register: flag\" \$ctl | wc -l)\" = $sites ] || exit 1
+		reg() { dmesg -c >/dev/null; printf ':kbppd2:E::kbppd2::/bin/sh:P F\n' >/tmp/bm/register || exit 1; echo -1 >/tmp/bm/kbppd2; }
+		echo \"module \$MOD format \\\"flag: F\\\" +p\" >\$ctl || exit 1
+		reg; dmesg | grep -q 'register: flag: F' || exit 1
+		echo \"module \$MOD format \\\"flag: F\\\" -p\" >\$ctl || exit 1
+		reg; if dmesg | grep -q 'register: flag: F'; then exit 1; fi"
+	export EXTRA_LOADED
+	corpus_lifecycle module-pr-debug
+	# No reference to the module's descriptors; the patch's jump table
+	# keys are its own __dyndbg, one per flag site at least.
+	if readelf -sW "$ko" | grep '\.klp\.sym\..*ddebug'; then false; fi
+	readelf -SW "$ko" | grep -qE ' __dyndbg +PROGBITS'
+	[ "$(count_relas "$ko" .rela__jump_table ' __dyndbg ')" -ge "$sites" ]
 }
 
 @test "FAIL-line-shift: lines that only move code (and WARN line numbers) are no functional change" {
