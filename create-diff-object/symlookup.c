@@ -97,6 +97,7 @@ static int load_kallsyms(struct kbp_symbols *ks, const char *path)
 		return -1;
 	}
 	ks->kallsyms = true;
+	ks->by_neighbours = true;
 	DEBUG("%s: %zu kallsyms symbols", path, ks->nr_syms);
 	return 0;
 }
@@ -112,6 +113,42 @@ static bool is_elf_file(const char *path)
 	elf = fread(magic, 1, 4, f) == 4 && !memcmp(magic, "\177ELF", 4);
 	fclose(f);
 	return elf;
+}
+
+static int cmp_ksym_addr(const void *a, const void *b)
+{
+	const struct kbp_ksym *ka = *(const struct kbp_ksym *const *)a;
+	const struct kbp_ksym *kb = *(const struct kbp_ksym *const *)b;
+
+	if (ka->addr != kb->addr)
+		return ka->addr < kb->addr ? -1 : 1;
+	return (ka > kb) - (ka < kb);
+}
+
+/*
+ * An ELF symbol table without STT_FILE symbols: rank the functions by
+ * address, as a kallsyms dump lists them, for sympos_by_neighbours().
+ */
+static int rank_functions(struct kbp_symbols *ks)
+{
+	struct kbp_ksym **funcs = calloc(ks->nr_syms + 1, sizeof(*funcs));
+	size_t i, n = 0;
+
+	if (!funcs) {
+		ERROR("out of memory");
+		return -1;
+	}
+	for (i = 0; i < ks->nr_syms; i++)
+		if (ks->syms[i].type == STT_FUNC)
+			funcs[n++] = &ks->syms[i];
+	qsort(funcs, n, sizeof(*funcs), cmp_ksym_addr);
+	for (i = 0; i < n; i++)
+		funcs[i]->ord = i;
+	free(funcs);
+	ks->by_neighbours = true;
+	DEBUG("%s: no file symbols; locals are told apart by their neighbours",
+	      ks->path);
+	return 0;
 }
 
 struct kbp_symbols *kbp_symbols_load(const char *path)
@@ -155,13 +192,22 @@ struct kbp_symbols *kbp_symbols_load(const char *path)
 			continue;
 		k = &ks->syms[ks->nr_syms++];
 		k->name = sym->name;
+		/*
+		 * A relocatable object's values are offsets into their
+		 * sections: the section goes into the high bits, so that
+		 * neighbours in different sections are far apart.
+		 */
 		k->addr = sym->sym.st_value;
+		if (ks->by_index)
+			k->addr |= (unsigned long)sym->sec->index << 40;
 		k->type = sym->type;
 		k->global = sym->bind != STB_LOCAL;
 		k->file_id = k->global ? 0 : file_id;
 		if (strmap_add(&ks->by_name, k->name, k))
 			goto fail;
 	}
+	if (ks->nr_files == 1 && rank_functions(ks))
+		goto fail;
 	DEBUG("%s: %zu symbols in %zu files", path, ks->nr_syms,
 	      ks->nr_files - 1);
 	return ks;
@@ -475,7 +521,7 @@ long kbp_sympos(const struct kbp_symbols *ks, const struct kbp_elf *obj,
 		return -1;
 	}
 
-	if (ks->kallsyms)
+	if (ks->by_neighbours)
 		return sympos_by_neighbours(ks, obj, sym);
 	file = basename_of(sym->file ? sym->file : obj->file);
 	it = NULL;

@@ -19,7 +19,7 @@ struct kbp_ksym {
 	unsigned char type;	/* STT_* */
 	bool global;
 	size_t file_id;		/* which STT_FILE block the symbol is in */
-	size_t ord;		/* kallsyms dump: rank among functions */
+	size_t ord;		/* rank among functions (by_neighbours) */
 };
 
 struct kbp_symbols {
@@ -37,6 +37,11 @@ struct kbp_symbols {
 	bool by_index;
 	/* Loaded from a /proc/kallsyms dump: no files, no ELF. */
 	bool kallsyms;
+	/*
+	 * No STT_FILE symbols (a kallsyms dump, or a module shipped without
+	 * them, as Debian's are): a local is told apart by its neighbours.
+	 */
+	bool by_neighbours;
 	char *buf;
 };
 

@@ -51,6 +51,15 @@ setup_file() {
 	export KO_RENUM="$BATS_FILE_TMPDIR/renummod.ko"
 	cdo_fake_vmlinux "$VM_RENUM" "$(cdo_orig renum_peer)" "$(cdo_orig renum)"
 	ld -r -o "$KO_RENUM" "$(cdo_orig renum_peer)" "$(cdo_orig renum)"
+	# A module as Debian ships it: one .text in link order (no function
+	# sections) and no STT_FILE symbols.
+	export KO_SYMPOS="$BATS_FILE_TMPDIR/symmod.ko" KO_SYMPOS_NOFILE="$BATS_FILE_TMPDIR/symmod-nofile.ko"
+	printf 'SECTIONS { .text : { *(.text .text.*) } }\n' >"$BATS_FILE_TMPDIR/onetext.lds"
+	ld -r -T "$BATS_FILE_TMPDIR/onetext.lds" -o "$KO_SYMPOS" "$(cdo_orig sympos_a)" \
+		"$(cdo_orig sympos_b)" "$(cdo_orig sympos_c)"
+	# shellcheck disable=SC2046 # one -N option per file symbol
+	objcopy $(readelf -sW "$KO_SYMPOS" | awk '$4 == "FILE" { printf "-N %s ", $8 }') \
+		"$KO_SYMPOS" "$KO_SYMPOS_NOFILE"
 	export VM_COLDSTATIC="$BATS_FILE_TMPDIR/vmlinux-coldstatic"
 	cdo_cc "$CDO_FIX/coldstatic_lib.c" "$BATS_FILE_TMPDIR/orig"
 	cdo_fake_vmlinux "$VM_COLDSTATIC" "$(cdo_orig coldstatic)" \
@@ -415,6 +424,21 @@ mcount_targets() {
 	klp_ref "$(cdo_patched sympos_b)" sympos_b_caller dup ".klp.sym.vmlinux.dup,$pos"
 	[ "$(functions_of "$MAN")" = "$(printf 'func\tvmlinux\tsympos_b_caller\t%s\t__kbp_new_vmlinux__sympos_b_caller__%s\tkernel/sympos_b.o' \
 		"$cpos" "$cpos")" ]
+}
+
+@test "module object without file symbols (as Debian ships them): a call to its static dup() gets the symtab-order sympos, told by the neighbours" {
+	local pos
+	# Independently, from the module with its file symbols: the second.
+	pos=$(module_sympos "$KO_SYMPOS" dup sympos_b.c)
+	[ "$pos" -eq 2 ]
+	[ "$(readelf -sW "$KO_SYMPOS_NOFILE" | awk '$4 == "FILE"' | wc -l)" -eq 0 ]
+	[ "$(readelf -sW "$KO_SYMPOS_NOFILE" | awk '$4 == "FUNC" && $8 == "dup"' | wc -l)" -eq 3 ]
+	[ "$(readelf -SW "$KO_SYMPOS_NOFILE" | grep -c ' \.text')" -eq 1 ]
+	diff_pair sympos_b "$KO_SYMPOS_NOFILE" "$SYMVERS" --objname symmod
+	[ "$status" -eq 0 ]
+	klp_ref "$(cdo_patched sympos_b)" sympos_b_caller dup ".klp.sym.symmod.dup,$pos"
+	# The third file's copy is the third.
+	[ "$(module_sympos "$KO_SYMPOS" dup sympos_c.c)" -eq 3 ]
 }
 
 @test "sympos: a changed dup() gets its address rank in the manifest and its alias" {
