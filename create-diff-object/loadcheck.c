@@ -270,6 +270,29 @@ static void check_crc(struct kbp_loadcheck *lc,
 	lc->nr_failed++;
 }
 
+/* Whether the patch has klp relocations into module exporter. */
+static bool targets_module(const struct kbp_loadcheck *lc,
+			   const char *exporter)
+{
+	size_t i, plen = strlen(KLP_RELA_PREFIX);
+	char obj[KLP_OBJNAME_MAX + 1];
+
+	for (i = 1; i < lc->ko->nr_secs; i++) {
+		const char *name = lc->ko->secs[i].name, *dot;
+
+		if (strncmp(name, KLP_RELA_PREFIX, plen))
+			continue;
+		dot = strchr(name + plen, '.');
+		if (!dot || (size_t)(dot - name - plen) > KLP_OBJNAME_MAX)
+			continue;
+		memcpy(obj, name + plen, dot - name - plen);
+		obj[dot - name - plen] = 0;
+		if (kbp_is_module(exporter, obj))
+			return true;
+	}
+	return false;
+}
+
 /* A plain undefined symbol, which the module loader resolves. */
 static void check_undefined(struct kbp_loadcheck *lc,
 			    const struct lc_module_info *mi,
@@ -295,6 +318,17 @@ static void check_undefined(struct kbp_loadcheck *lc,
 			 sym->bind == STB_WEAK ?
 			 "the kernel would load the module with it NULL (weak)" :
 			 "the kernel would refuse the module: \"Unknown symbol\"");
+		lc->nr_failed++;
+		return;
+	}
+	/*
+	 * The patch must load whether or not the modules it patches are
+	 * loaded: an export of one of them can only be reached through a
+	 * klp relocation.
+	 */
+	if (strcmp(exporter, "vmlinux") && targets_module(lc, exporter)) {
+		INTERNAL("%s: %s: a plain reference to an export of %s, a module this patch patches; the kernel would refuse the patch while that module isn't loaded: \"Unknown symbol %s\"",
+			 lc->display, sym->name, exporter, sym->name);
 		lc->nr_failed++;
 		return;
 	}

@@ -95,10 +95,12 @@ long external_sym(struct writer *w, struct symbol *sym,
 		exporter = "";
 	/*
 	 * A module's own symbols always go through klp relocations, even
-	 * exported ones, so the patch doesn't depend on the module.
+	 * exported ones, so the patch doesn't depend on the module: the
+	 * module may load after the patch, and a plain reference to its
+	 * export would keep the patch from loading before it.
 	 */
 	klp = !exporter || (!vmlinux && *exporter && (sym->sec ||
-					 !strcmp(exporter, ctx->objname)));
+					 kbp_is_module(exporter, ctx->objname)));
 	if (klp) {
 		pos = lookup_sympos(w, orig, obj, from);
 		if (pos < 0)

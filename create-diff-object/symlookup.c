@@ -290,6 +290,17 @@ void kbp_symvers_free(struct kbp_symvers *sv)
 	free(sv);
 }
 
+bool kbp_is_module(const char *exporter, const char *modname)
+{
+	const char *base = strrchr(exporter, '/');
+
+	for (base = base ? base + 1 : exporter; *base && *modname;
+	     base++, modname++)
+		if (*base != *modname && !(*base == '-' && *modname == '_'))
+			return false;
+	return !*base && !*modname;
+}
+
 const char *kbp_exported_by(const struct kbp_symvers *sv,
 			    const struct kbp_symbols *ks, const char *name)
 {

@@ -57,6 +57,13 @@ void kbp_symbols_free(struct kbp_symbols *ks);
 struct kbp_symvers *kbp_symvers_load(const char *path);
 void kbp_symvers_free(struct kbp_symvers *sv);
 
+/*
+ * Whether exporter, as Module.symvers names a module ("net/smc/smc",
+ * "drivers/net/foo-bar"), is the module modname (its KBUILD_MODNAME:
+ * "smc", "foo_bar").
+ */
+bool kbp_is_module(const char *exporter, const char *modname);
+
 /* The module exporting name, or NULL. */
 const char *kbp_exported_by(const struct kbp_symvers *sv,
 			    const struct kbp_symbols *ks, const char *name);

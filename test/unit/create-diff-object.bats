@@ -75,6 +75,9 @@ setup_file() {
 	# As if extref.c were part of module "mymod", which also exports
 	# extref_unexported from another of its files.
 	cdo_symvers "$SYMVERS_MOD" extref_exported extref_unexported:mymod
+	# As a kernel's Module.symvers names modules: by path, with dashes.
+	export SYMVERS_MODPATH="$BATS_FILE_TMPDIR/Module.symvers-modpath"
+	cdo_symvers "$SYMVERS_MODPATH" extref_exported extref_unexported:fs/my-mod
 }
 
 setup() {
@@ -410,6 +413,23 @@ mcount_targets() {
 	plain_ref "$(cdo_patched extref)" extref_changed extref_exported
 	klp_ref "$(cdo_patched extref)" extref_changed extref_unexported \
 		".klp.sym.mymod.extref_unexported,0"
+}
+
+@test "module object: its own exports, named by path and with dashes in Module.symvers (fs/my-mod for my_mod), use .klp.sym.MODULE" {
+	grep -qP '\textref_unexported\tfs/my-mod\t' "$SYMVERS_MODPATH"
+	run --separate-stderr "$CDO" --objname my_mod --symvers "$SYMVERS_MODPATH" \
+		--name my_mod/extref.o "$(cdo_orig extref)" \
+		"$(cdo_patched extref)" "$OUT"
+	echo "$output"; echo "$stderr"
+	[ "$status" -eq 0 ]
+	klp_ref "$(cdo_patched extref)" extref_changed extref_unexported \
+		".klp.sym.my_mod.extref_unexported,0"
+	# Another module's export stays a plain reference (a dependency).
+	run --separate-stderr "$CDO" --objname other_mod --symvers "$SYMVERS_MODPATH" \
+		--name other_mod/extref.o "$(cdo_orig extref)" \
+		"$(cdo_patched extref)" "$OUT"
+	[ "$status" -eq 0 ]
+	plain_ref "$(cdo_patched extref)" extref_changed extref_unexported
 }
 
 @test "sympos: a call to a static dup() that three files of vmlinux have gets its address rank" {

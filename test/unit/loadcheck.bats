@@ -245,3 +245,23 @@ named_count() {
 	[ "$status" -eq 0 ]
 	[[ $output == *"4 internal error"* ]]
 }
+
+@test "a plain reference to an export of a module the patch patches: exit 4 (the patch couldn't load before that module)" {
+	local name
+	# Independently: the patch has klp relocations into binfmt_misc and
+	# plain undefined symbols; one of them becomes binfmt_misc's export.
+	relocs "$GOOD" | awk '$1 ~ /^\.klp\.rela\.binfmt_misc\./' | grep -q .
+	name=$(symbols "$GOOD" | awk '$7 == "UND" && NF == 8 && $8 != "klp_enable_patch" { print $8; exit }')
+	[ -n "$name" ]
+	sed "s|\t$name\tvmlinux\t|\t$name\tfs/binfmt_misc\t|" "$SYMVERS" >modsymvers
+	grep -qP "\t$name\tfs/binfmt_misc\t" modsymvers
+	run "$KL" --symbols "$VML" --symvers modsymvers --module "binfmt_misc=$MODKO" "$GOOD"
+	echo "$output"
+	refused_internal
+	[[ $output == *"$name: a plain reference to an export of fs/binfmt_misc, a module this patch patches"* ]]
+	# Exported by another module, it is a dependency, not an error.
+	sed "s|\t$name\tvmlinux\t|\t$name\tfs/other_mod\t|" "$SYMVERS" >othersymvers
+	run "$KL" --symbols "$VML" --symvers othersymvers --module "binfmt_misc=$MODKO" "$GOOD"
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
