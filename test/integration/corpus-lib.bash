@@ -168,11 +168,28 @@ no_runtime_const_placeholder() {
 # vm_extras ARRAY NAME...: appends the runner options of each NAME.vm
 # (shell words, e.g. --expect 'REGEX') to the array variable ARRAY.
 vm_extras() {
-	local array=$1 name
+	local array=$1 name i
+	local -a more
+	local -A seen=()
 	shift
 	for name in "$@"; do
 		[ -f "$CORPUS/$name.vm" ] || continue
-		eval "$array+=($(cat "$CORPUS/$name.vm"))"
+		eval "more=($(cat "$CORPUS/$name.vm"))"
+		# A module that two patches need is copied into the guest once
+		# (the runner refuses two files of one name).
+		i=0
+		while [ "$i" -lt ${#more[@]} ]; do
+			if [ "${more[$i]}" = --module ] && [ $((i + 1)) -lt ${#more[@]} ]; then
+				if [ -z "${seen[${more[$((i + 1))]}]:-}" ]; then
+					seen[${more[$((i + 1))]}]=1
+					eval "$array+=(--module \"\${more[\$((i + 1))]}\")"
+				fi
+				i=$((i + 2))
+			else
+				eval "$array+=(\"\${more[\$i]}\")"
+				i=$((i + 1))
+			fi
+		done
 	done
 }
 
