@@ -11,14 +11,9 @@ load corpus-lib
 load debian-lib
 
 setup_file() {
-	tools_setup
-	REL=$(debian_test_release)
-	REL=${REL%-amd64}-cloud-amd64
-	DEB_DIR=${XDG_CACHE_HOME:-$HOME/.cache}/kbuild-patch/test-debian
-	VMLINUZ=$(debian_test_vmlinuz "$REL" "$DEB_DIR")
-	KALLSYMS=$BATS_FILE_TMPDIR/kallsyms
-	debian_test_kallsyms "$VMLINUZ" "$KALLSYMS"
-	export REL DEB_DIR VMLINUZ KALLSYMS
+	local rel
+	rel=$(debian_test_release)
+	debian_test_setup "${rel%-amd64}-cloud-amd64"
 }
 
 @test "debian cloud-amd64: a meminfo livepatch for the stock cloud kernel loads there, works and unloads" {

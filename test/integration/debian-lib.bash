@@ -30,6 +30,19 @@ debian_test_release_abi() {
 	return 1
 }
 
+# debian_test_setup REL: setup_file of a stock-kernel suite: the tools,
+# and REL's stock vmlinuz with a kallsyms dump taken in it; exports REL,
+# DEB_DIR, VMLINUZ and KALLSYMS.
+debian_test_setup() {
+	tools_setup
+	REL=$1
+	DEB_DIR=${XDG_CACHE_HOME:-$HOME/.cache}/kbuild-patch/test-debian
+	VMLINUZ=$(debian_test_vmlinuz "$REL" "$DEB_DIR")
+	KALLSYMS=$BATS_FILE_TMPDIR/kallsyms
+	debian_test_kallsyms "$VMLINUZ" "$KALLSYMS"
+	export REL DEB_DIR VMLINUZ KALLSYMS
+}
+
 # debian_test_versions PACKAGE: the versions apt knows of PACKAGE, oldest
 # first.
 debian_test_versions() {

@@ -12,13 +12,7 @@ load corpus-lib
 load debian-lib
 
 setup_file() {
-	tools_setup
-	REL=$(debian_test_release)
-	DEB_DIR=${XDG_CACHE_HOME:-$HOME/.cache}/kbuild-patch/test-debian
-	VMLINUZ=$(debian_test_vmlinuz "$REL" "$DEB_DIR")
-	KALLSYMS=$BATS_FILE_TMPDIR/kallsyms
-	debian_test_kallsyms "$VMLINUZ" "$KALLSYMS"
-	export REL DEB_DIR VMLINUZ KALLSYMS
+	debian_test_setup "$(debian_test_release)"
 }
 
 @test "debian: a meminfo livepatch for the stock kernel loads there, works and unloads" {
