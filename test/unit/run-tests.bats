@@ -60,3 +60,19 @@ suite_file() {
 	[[ $output == *"1 of the 3 tests never reported a result"* ]]
 	[ "$(tail -1 <<<"$output")" = "2 passed, 1 failed" ]
 }
+
+@test "run-tests: each file's line has its CPU time, its child processes' included, serial or two at once" {
+	# busy burns about 2 s of CPU in a child; idle sleeps as long.
+	suite_file busy 'timeout 2 sh -c "while :; do :; done" || true'
+	suite_file idle 'sleep 2'
+	local jobs cpu
+	for jobs in 1 2; do
+		run "$REPO/test/run-tests" --jobs $jobs "$T"
+		echo "$output"
+		[ "$status" -eq 0 ]
+		cpu=$(sed -n 's|^# run-tests: .*/busy.bats: [0-9]* s, CPU \([0-9]*\) s$|\1|p' <<<"$output")
+		[ "$cpu" -ge 1 ]
+		cpu=$(sed -n 's|^# run-tests: .*/idle.bats: [0-9]* s, CPU \([0-9]*\) s$|\1|p' <<<"$output")
+		[ "$cpu" -lt 1 ]
+	done
+}
