@@ -16,17 +16,51 @@
 #     per object.
 # A header used by a few dozen objects of a distribution config costs
 # about a minute cold instead of a whole kernel build.
+#
+# A changed .c file needs none of that when its directory builds it:
+# "make DIR/" descends from the top only into the directories the config
+# builds, down to DIR, and there makes DIR's objects of the config, so
+# its "make -n" lists them in seconds, where the whole tree's takes most
+# of a minute (depscan_dir_is_object). Only a file that it doesn't find
+# takes the whole scan, which decides.
 
-# depscan_stale SRC SCAN: the cached scan is missing, or a source file,
-# Makefile or Kconfig file changed since it was made (a user's tree).
+# depscan_stale SRC SCAN [STAMP]: the cached scan is missing, or a source
+# file, Makefile or Kconfig file changed since it was made (a user's
+# tree). STAMP: the file that stamps it (default SCAN/.complete).
 depscan_stale() {
-	local src=$1 stamp=$2/.complete newer
+	local src=$1 stamp=${3:-$2/.complete} newer
 	[ -e "$stamp" ] || return 0
 	newer=$(find "$src" -path "$src/.git" -prune -o \
 		\( -name '*.[chS]' -o -name 'Makefile*' -o -name Kbuild -o -name 'Kconfig*' \) \
 		-newer "$stamp" -print -quit 2>/dev/null)
 	[ -z "$newer" ] || { debug "the scan in $2 is stale: $newer"; return 0; }
 	return 1
+}
+
+# depscan_dir_is_object SRC SCAN FILE: the config builds FILE (relative
+# to the source tree) as an object of its own, as "make -n DIR/" of its
+# directory says. Cached per directory in SCAN/dirs. A file that isn't
+# found there may still be built from elsewhere (a Makefile that names
+# "../" objects): only the whole scan says it isn't.
+depscan_dir_is_object() {
+	local src=$1 scan=$2 file=$3 dir list
+	dir=$(dirname "$file")
+	[ "$dir" != . ] || return 1
+	list=$scan/dirs/${dir//\//%}
+	if depscan_stale "$src" "$scan" "$list"; then
+		phase "listing the objects of $dir/ in this config (make -n $dir/; cached)"
+		mkdir -p "$scan/dirs"
+		rm -f "$list"
+		kmake -n -k -Oline KCFLAGS="$KCFLAGS_DIFF" OBJECT_FILES_NON_STANDARD=y \
+			"$dir/" >"$list.make-n" 2>>"$LOG" || true
+		# (Only DIR's: make also prints what the top level prepares.)
+		awk -v srctree="$src" -f "$KBP_LIB/compile-commands.awk" "$list.make-n" |
+			awk -F '\t' -v d="$dir/" 'index($1, d) == 1' >"$list.tmp" ||
+			die $EXIT_ERROR "reading the compile commands of make -n $dir/ ($list.make-n) failed"
+		rm -f "$list.make-n"
+		mv "$list.tmp" "$list"
+	fi
+	awk -F '\t' -v f="$file" '$2 == f { found = 1; exit } END { exit !found }' "$list"
 }
 
 # depscan_prepare SRC OBJ SCAN: makes steps 1 and 2 of SCAN, unless

@@ -162,3 +162,22 @@ logging_gcc() {
 	[ "$status" -eq "$(head -1 "$CORPUS/FAIL-asm-file.fail")" ]
 	[[ $output == *"$(sed -n 2p "$CORPUS/FAIL-asm-file.fail")"* ]]
 }
+
+@test "without the build directory: a changed .c file that its directory builds needs only that directory's make -n, whose objects are the kernel's own build's" {
+	local out=$BATS_TEST_TMPDIR/out kd expected
+	rm -rf "$XDG_CACHE_HOME"/kbuild-patch/trees/*/scan
+	run kbp_ks -o "$out" "$CORPUS/meminfo.patch"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"listing the objects of fs/proc/ in this config"* ]]
+	[[ $output != *"listing the objects of this config"* ]]
+	[ -e "$out/livepatch-meminfo.ko" ]
+	kd=$(echo "$XDG_CACHE_HOME"/kbuild-patch/trees/*/)
+	[ ! -e "$kd/scan/.complete" ]
+	# Independently: the objects of fs/proc (and below) that the
+	# kernel's own build made, by their .cmd files.
+	expected=$(cd "$K/build" && find fs/proc -name '.*.o.cmd' |
+		sed 's|/\.\([^/]*\)\.cmd$|/\1|' | sort)
+	[ "$(wc -l <<<"$expected")" -gt 10 ]
+	diff <(cut -f1 "$kd/scan/dirs/fs%proc" | sort) - <<<"$expected"
+}
