@@ -250,7 +250,7 @@ extra_function_hunk() {
 	[[ $output == *"is not a kbuild-patch-ci results file"* ]]
 }
 
-@test "a cell whose target has no image to boot is not a pass; with --no-vm, build-only cells are" {
+@test "a cell whose target has no image to boot is built-not-booted, not a pass; with --build-only (or --no-vm), build-only cells are" {
 	local p=$BATS_TEST_TMPDIR/patches t
 	mkdir -p "$p"
 	cp "$CORPUS/meminfo.patch" "$CORPUS/meminfo-LOADED.test" "$p/"
@@ -260,7 +260,7 @@ extra_function_hunk() {
 	run "$CI_TOOL" --patches "$p" --target "$t" -o "$BATS_TEST_TMPDIR/r1" --results "$BATS_TEST_TMPDIR/r1.tsv"
 	echo "$output"
 	[ "$status" -eq 2 ]
-	[ "$(field "$BATS_TEST_TMPDIR/r1.tsv" meminfo 3)" = built ]
+	[ "$(field "$BATS_TEST_TMPDIR/r1.tsv" meminfo 3)" = built-not-booted ]
 	[ "$(field "$BATS_TEST_TMPDIR/r1.tsv" meminfo 4)" = no ]
 	grep -q 'not loaded: no kernel image to boot' "$BATS_TEST_TMPDIR/r1.tsv"
 	run "$CI_TOOL" --patches "$p" --target "$t" --no-vm -o "$BATS_TEST_TMPDIR/r2" --results "$BATS_TEST_TMPDIR/r2.tsv"
@@ -268,6 +268,10 @@ extra_function_hunk() {
 	[ "$status" -eq 0 ]
 	[ "$(field "$BATS_TEST_TMPDIR/r2.tsv" meminfo 3)" = built ]
 	[ "$(field "$BATS_TEST_TMPDIR/r2.tsv" meminfo 4)" = yes ]
+	run "$CI_TOOL" --patches "$p" --target "$t" --build-only -o "$BATS_TEST_TMPDIR/r3" --results "$BATS_TEST_TMPDIR/r3.tsv"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(field "$BATS_TEST_TMPDIR/r3.tsv" meminfo 3)" = built ]
 }
 
 @test "usage errors exit 1 with a message" {
