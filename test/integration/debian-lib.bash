@@ -16,9 +16,16 @@ debian_test_release() {
 # (6.1 -> 6.1.0-57-amd64) whose source upload apt has: the image package
 # whose version is linux-source-SERIES's newest.
 debian_test_release_abi() {
-	local series=$1 v pkg
-	v=$(debian_test_versions "linux-source-$series" | tail -n 1)
-	for pkg in $(apt-cache search --names-only "^linux-image-${series//./\\.}\\.0-[0-9]+-amd64-unsigned\$" |
+	debian_test_release_of "$1" "$(debian_test_versions "linux-source-$1" | tail -n 1)"
+}
+
+# debian_test_release_of SERIES VERSION: the amd64 release of SERIES
+# (either scheme: 6.1.0-57-amd64, 6.12.117+deb12-amd64) whose image
+# package has VERSION, the source upload, by apt's metadata.
+debian_test_release_of() {
+	local series=$1 v=$2 pkg
+	for pkg in $(apt-cache search --names-only \
+		"^linux-image-${series//./\\.}\\.[0-9]+(-[0-9]+|\\+deb[0-9]+)-amd64-unsigned\$" |
 		awk '{ print $1 }' | sort -V -r); do
 		if debian_test_versions "$pkg" | grep -qxF -- "$v"; then
 			pkg=${pkg#linux-image-}
@@ -26,7 +33,7 @@ debian_test_release_abi() {
 			return 0
 		fi
 	done
-	echo "debian_test_release_abi: no linux-image-$series.0-N-amd64 of version $v" >&2
+	echo "debian_test_release_of: no linux-image-$series.*-amd64 of version $v" >&2
 	return 1
 }
 

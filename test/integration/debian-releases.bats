@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # Every stock Debian 12 kernel: the ABI-named 6.1 kernels (Debian 12's
 # default, 6.1.0-N-amd64) beside the 6.12 ones (debian.bats; two 6.12
-# uploads at once: debian-uploads.bats). Each is built from the source of
+# uploads at once: debian-uploads.bats), and a fleet of three releases in
+# one kbuild-patch-ci run. Each is built from the source of
 # its own upload, which kbuild-patch finds through apt's metadata and
 # fetches (never installs), and each module is loaded into that kernel's
 # own vmlinuz in the VM. The releases are picked here from apt's
@@ -26,13 +27,52 @@ setup_file() {
 # with_61 CMD...: CMD for the 6.1 kernel.
 with_61() { REL=$REL61 VMLINUZ=$VMLINUZ61 KALLSYMS=$KALLSYMS61 "$@"; }
 
-@test "debian 6.1 (ABI-named): a livepatch from the source of the kernel's own upload, fetched, not installed, loads into the stock 6.1 kernel, works and unloads" {
-	local before
+@test "kbuild-patch-ci over a fleet of three stock releases in one run: the ABI-named 6.1 and two 6.12 uploads other than the installed linux-source's, each from its own upload's source (fetched, not installed), built, booted and checked, a row per release" {
+	local inst v rels=() rel ks targets=() out=$BATS_TEST_TMPDIR/ci p=$BATS_TEST_TMPDIR/patches
+	local before61 before612 name
 	echo "release $REL61"
 	[[ $REL61 =~ ^6\.1\.0-[0-9]+-amd64$ ]]
-	before=$(package_state linux-source-6.1)
-	with_61 debian_lifecycle meminfo
-	[ "$(package_state linux-source-6.1)" = "$before" ]
+	# The two newest 6.12 uploads apt has besides the installed one.
+	inst=$(dpkg-query -W -f='${Version}' linux-source-6.12)
+	for v in $(debian_test_versions linux-source-6.12 | grep -vxF -- "$inst" | tail -n 2); do
+		rels+=("$(debian_test_release_of 6.12 "$v")")
+	done
+	echo "6.12 releases ${rels[*]}; installed linux-source-6.12 $inst"
+	[ ${#rels[@]} -eq 2 ]
+	[ "${rels[0]}" != "${rels[1]}" ]
+	targets=(--target "debian:$REL61,$KALLSYMS61")
+	for rel in "${rels[@]}"; do
+		[[ $rel =~ ^6\.12\.[0-9]+\+deb12-amd64$ ]]
+		ks=$BATS_TEST_TMPDIR/kallsyms-$rel
+		debian_test_kallsyms "$(debian_test_vmlinuz "$rel" "$DEB_DIR")" "$ks"
+		targets+=(--target "debian:$rel,$ks")
+	done
+	mkdir -p "$p"
+	cp "$CORPUS/meminfo.patch" "$CORPUS/meminfo-LOADED.test" "$p/"
+	before61=$(package_state linux-source-6.1)
+	before612=$(package_state linux-source-6.12)
+	run "$REPO/scripts/kbuild-patch-ci" --patches "$p" "${targets[@]}" -o "$out" \
+		--results "$out.tsv" --junit "$out.xml"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# A passed cell per release: built, loaded into that release's own
+	# kernel (its banner in the VM log), live, and gone after the unload.
+	for rel in "$REL61" "${rels[@]}"; do
+		[ "$(awk -F'\t' -v t="debian:$rel" '$1 == t && $2 == "meminfo" { print $3 }' "$out.tsv")" = passed ]
+		grep -q "Linux version $rel " "$out/debian_$rel/meminfo/vm.log"
+		[ "$(modinfo -F vermagic "$out/debian_$rel/meminfo/out/livepatch-meminfo.ko" |
+			awk '{ print $1 }')" = "$rel" ]
+	done
+	# The JUnit report: a suite per release, read by a real parser.
+	[ "$(/usr/bin/python3 - "$out.xml" <<-'EOF2'
+	import sys
+	from junitparser import JUnitXml
+	print(" ".join(sorted(s.name for s in JUnitXml.fromfile(sys.argv[1]))))
+	EOF2
+	)" = "$(printf 'debian:%s\n' "$REL61" "${rels[@]}" | sort | xargs)" ]
+	# Nothing was installed or changed.
+	[ "$(package_state linux-source-6.1)" = "$before61" ]
+	[ "$(package_state linux-source-6.12)" = "$before612" ]
 }
 
 @test "debian 6.1: a change to a .cold part alone (drop_caches_sysctl_handler.cold) patches its function, and the new cold code runs" {
