@@ -12,6 +12,18 @@ debian_test_release() {
 	echo "${v%%-*}+$(sed -n 's/.*~\(deb[0-9]*\)u[0-9]*$/\1/p' <<<"$v")-amd64"
 }
 
+# debian_test_releases_fetched N: the N newest 6.12 releases (amd64)
+# whose upload is not the installed linux-source-6.12's, newest last: a
+# user's kernel whose source kbuild-patch must fetch. The fleet test and
+# debian.bats share the newest, and so its prepared tree.
+debian_test_releases_fetched() {
+	local inst v
+	inst=$(dpkg-query -W -f='${Version}' linux-source-6.12)
+	for v in $(debian_test_versions linux-source-6.12 | grep -vxF -- "$inst" | tail -n "$1"); do
+		debian_test_release_of 6.12 "$v" || return 1
+	done
+}
+
 # debian_test_release_abi SERIES: the newest ABI-named release of SERIES
 # (6.1 -> 6.1.0-57-amd64) whose source upload apt has: the image package
 # whose version is linux-source-SERIES's newest.

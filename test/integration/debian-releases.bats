@@ -28,15 +28,14 @@ setup_file() {
 with_61() { REL=$REL61 VMLINUZ=$VMLINUZ61 KALLSYMS=$KALLSYMS61 "$@"; }
 
 @test "kbuild-patch-ci over a fleet of three stock releases in one run: the ABI-named 6.1 and two 6.12 uploads other than the installed linux-source's, each from its own upload's source (fetched, not installed), built, booted and checked, a row per release" {
-	local inst v rels=() rel ks targets=() out=$BATS_TEST_TMPDIR/ci p=$BATS_TEST_TMPDIR/patches
+	local inst rels=() rel ks targets=() out=$BATS_TEST_TMPDIR/ci p=$BATS_TEST_TMPDIR/patches
 	local before61 before612 name
 	echo "release $REL61"
 	[[ $REL61 =~ ^6\.1\.0-[0-9]+-amd64$ ]]
-	# The two newest 6.12 uploads apt has besides the installed one.
+	# The two newest 6.12 uploads apt has besides the installed one (the
+	# newer is debian.bats's too).
 	inst=$(dpkg-query -W -f='${Version}' linux-source-6.12)
-	for v in $(debian_test_versions linux-source-6.12 | grep -vxF -- "$inst" | tail -n 2); do
-		rels+=("$(debian_test_release_of 6.12 "$v")")
-	done
+	mapfile -t rels < <(debian_test_releases_fetched 2)
 	echo "6.12 releases ${rels[*]}; installed linux-source-6.12 $inst"
 	[ ${#rels[@]} -eq 2 ]
 	[ "${rels[0]}" != "${rels[1]}" ]
@@ -100,7 +99,8 @@ with_61() { REL=$REL61 VMLINUZ=$VMLINUZ61 KALLSYMS=$KALLSYMS61 "$@"; }
 
 @test "debian: a name that is no release, a release apt doesn't know, and the rt flavour (built from patches linux-source lacks) exit 1 and leave no module" {
 	local out=$BATS_TEST_TMPDIR/out rel
-	rel=$(debian_test_release)
+	# debian.bats's release: its source is unpacked already.
+	rel=$(debian_test_releases_fetched 1)
 	run "$REPO/scripts/kbuild-patch" --distro debian --release not-a-release "$CORPUS/meminfo.patch"
 	echo "$output"
 	[ "$status" -eq 1 ]
