@@ -51,16 +51,35 @@ depscan_dir_is_object() {
 		phase "listing the objects of $dir/ in this config (make -n $dir/; cached)"
 		mkdir -p "$scan/dirs"
 		rm -f "$list"
-		kmake -n -k -Oline KCFLAGS="$KCFLAGS_DIFF" OBJECT_FILES_NON_STANDARD=y \
-			"$dir/" >"$list.make-n" 2>>"$LOG" || true
+		depscan_commands "$src" "$list.all" "$dir/"
 		# (Only DIR's: make also prints what the top level prepares.)
-		awk -v srctree="$src" -f "$KBP_LIB/compile-commands.awk" "$list.make-n" |
-			awk -F '\t' -v d="$dir/" 'index($1, d) == 1' >"$list.tmp" ||
-			die $EXIT_ERROR "reading the compile commands of make -n $dir/ ($list.make-n) failed"
-		rm -f "$list.make-n"
+		awk -F '\t' -v d="$dir/" 'index($1, d) == 1' "$list.all" >"$list.tmp"
+		rm -f "$list.all" "$list.all.make-n"
 		mv "$list.tmp" "$list"
 	fi
-	awk -F '\t' -v f="$file" '$2 == f { found = 1; exit } END { exit !found }' "$list"
+	depscan_listed "$list" "$file"
+}
+
+# depscan_commands SRC OUT TARGET...: the compile commands that
+# "make -n TARGET..." prints, as compile-commands.awk's lines, in OUT.
+# make -n runs no compile, only the sub-makes; -Oline keeps two jobs'
+# lines apart. Linking is never reached, so make may fail at the end:
+# what counts is that the compile commands are there.
+depscan_commands() {
+	local src=$1 out=$2
+	shift 2
+	debug "make -n -k -Oline $*"
+	kmake -n -k -Oline KCFLAGS="$KCFLAGS_DIFF" OBJECT_FILES_NON_STANDARD=y \
+		"$@" >"$out.make-n" 2>>"$LOG" || true
+	awk -v srctree="$src" -f "$KBP_LIB/compile-commands.awk" "$out.make-n" >"$out" ||
+		die $EXIT_ERROR "reading the compile commands of make -n $* ($out.make-n) failed"
+	# (Kept when it printed none, to be read.)
+	[ ! -s "$out" ] || rm -f "$out.make-n"
+}
+
+# depscan_listed LIST FILE: a command list names FILE as an object's source.
+depscan_listed() {
+	awk -F '\t' -v f="$2" '$2 == f { found = 1; exit } END { exit !found }' "$1"
 }
 
 # depscan_prepare SRC OBJ SCAN: makes steps 1 and 2 of SCAN, unless
@@ -72,18 +91,9 @@ depscan_prepare() {
 	rm -rf "$scan"
 	mkdir -p "$scan/deps"
 	fault_point scan:1
-	# make -n runs no compile, only the sub-makes; -Oline keeps two jobs'
-	# lines apart. Linking is never reached, so make fails at the end:
-	# what counts is that the compile commands are there.
-	debug "make -n -k -Oline vmlinux modules"
-	kmake -n -k -Oline KCFLAGS="$KCFLAGS_DIFF" OBJECT_FILES_NON_STANDARD=y \
-		vmlinux modules >"$scan/make-n.out" 2>>"$LOG" || true
-	awk -v srctree="$src" -f "$KBP_LIB/compile-commands.awk" "$scan/make-n.out" \
-		>"$scan/commands" ||
-		die $EXIT_ERROR "reading the compile commands of make -n ($scan/make-n.out) failed"
+	depscan_commands "$src" "$scan/commands" vmlinux modules
 	[ -s "$scan/commands" ] ||
-		die $EXIT_ERROR "make -n printed no compile command for this config; see $scan/make-n.out and the log $LOG"
-	rm -f "$scan/make-n.out"
+		die $EXIT_ERROR "make -n printed no compile command for this config; see $scan/commands.make-n and the log $LOG"
 	# Only x86 of the architectures; not the documentation or tools.
 	dirs=$(cd "$src" && find . -mindepth 1 -maxdepth 1 -type d ! -name arch \
 		! -name Documentation ! -name tools ! -name .git -printf '%P\n' | sort)
@@ -115,7 +125,7 @@ DEPSCAN_DIRECTIVE='^[[:space:]]*#[[:space:]]*(include|define[[:space:]]+[A-Za-z0
 # depscan_is_object SCAN FILE: the config builds FILE (relative to the
 # source tree) as an object of its own.
 depscan_is_object() {
-	awk -F '\t' -v f="$2" '$2 == f { found = 1; exit } END { exit !found }' "$1/commands"
+	depscan_listed "$1/commands" "$2"
 }
 
 # depscan_users SRC OBJ SCAN JOBS OUT FILE...: writes to OUT the objects

@@ -29,7 +29,7 @@ with_61() { REL=$REL61 VMLINUZ=$VMLINUZ61 KALLSYMS=$KALLSYMS61 "$@"; }
 
 @test "kbuild-patch-ci over a fleet of three stock releases in one run: the ABI-named 6.1 and two 6.12 uploads other than the installed linux-source's, each from its own upload's source (fetched, not installed), built, booted and checked, a row per release" {
 	local inst rels=() rel ks targets=() out=$BATS_TEST_TMPDIR/ci p=$BATS_TEST_TMPDIR/patches
-	local before61 before612 name
+	local before61 before612
 	echo "release $REL61"
 	[[ $REL61 =~ ^6\.1\.0-[0-9]+-amd64$ ]]
 	# The two newest 6.12 uploads apt has besides the installed one (the
