@@ -22,6 +22,11 @@
  *     symlookup.c      sympos and exports from the running kernel
  *     ibt.c            a new reference to a sealed ENDBR is refused
  *
+ * Inclusion calls special.c, never the reverse: special.c marks entries
+ * kept and include.c follows what they refer to. Shared with klp-convert
+ * and klp-loadcheck: klp-format.h (the livepatch ELF format), log.c,
+ * atomic-file.c (outputs renamed into place whole), strmap.c, readfile.c.
+ *
  * Exit: 0 changed, 1 input or environment error, 2 unsupported change,
  * 3 no functional change, 4 internal error (an inconsistency of this
  * tool's own logic, reported through kbp_internal(): a bug to report).
@@ -132,14 +137,11 @@ static int run(struct diff_ctx *ctx, const char *out, const char *manifest)
 	if (ret)
 		return ret == KBP_UNSUPPORTED ? KBP_EXIT_UNSUPPORTED :
 						KBP_EXIT_ERROR;
+	/* Written whole or not at all: a failure leaves no file behind. */
 	ret = write_output(ctx, out, manifest);
-	if (ret) {
-		remove(out);
-		if (manifest)
-			remove(manifest);
+	if (ret)
 		return ret == KBP_UNSUPPORTED ? KBP_EXIT_UNSUPPORTED :
 						KBP_EXIT_ERROR;
-	}
 	return KBP_EXIT_CHANGED;
 }
 
@@ -210,11 +212,11 @@ int main(int argc, char **argv)
 	if (load_new_globals(&ctx, globals))
 		goto out;
 	ret = run(&ctx, argv[optind + 2], manifest);
-	/* However an internal error travelled up: no output, exit 4. */
+	/*
+	 * However an internal error travelled up: exit 4, and no output
+	 * (write_output() commits none after one).
+	 */
 	if (kbp_internal_errors) {
-		remove(argv[optind + 2]);
-		if (manifest)
-			remove(manifest);
 		kbp_internal_hint();
 		ret = KBP_EXIT_INTERNAL;
 	}

@@ -28,6 +28,13 @@ enum {
 /* Returned by stages for an unsupported change (vs -1 for an error). */
 #define KBP_UNSUPPORTED (-2)
 
+/* The states of a special section entry: see diff_ctx.special_keep. */
+enum {
+	SPECIAL_DROPPED = 0,
+	SPECIAL_KEPT = 1,
+	SPECIAL_FOLLOWED = 2,
+};
+
 struct special_sizes {
 	const char *name;
 	size_t size;
@@ -58,7 +65,8 @@ struct diff_ctx {
 
 	/* Per patched section index: the entry size and kept entries of a
 	 * special section (of alternative code: 1, kept bytes), NULL for
-	 * other sections. */
+	 * other sections. An entry is SPECIAL_DROPPED, SPECIAL_KEPT (what
+	 * it refers to is still to be included) or SPECIAL_FOLLOWED. */
 	size_t *special_entsize;
 	unsigned char **special_keep;
 
@@ -97,18 +105,15 @@ bool has_fentry(const struct symbol *func);
 
 /* include.c */
 int include_changes(struct diff_ctx *ctx);
-int include_section(struct diff_ctx *ctx, struct section *sec);
-int include_reference(struct diff_ctx *ctx, const struct section *from,
-		      const struct rela *rela);
 
 /* special.c */
 int special_sections_init(struct diff_ctx *ctx);
-int special_sections_include(struct diff_ctx *ctx, bool *changed);
+int special_sections_keep(struct diff_ctx *ctx, bool *changed);
 int special_keep_group(struct diff_ctx *ctx, struct section *sec, size_t g);
 bool is_special_section(const struct section *sec);
 bool is_alt_code_section(const struct section *sec);
-int alt_code_keep(struct diff_ctx *ctx, const struct section *from,
-		  const struct rela *rela);
+void alt_code_keep(struct diff_ctx *ctx, const struct section *from,
+		   const struct rela *rela);
 struct symbol *alt_code_owner(struct diff_ctx *ctx, const struct section *sec,
 			      unsigned long off);
 void special_sections_free(struct diff_ctx *ctx);

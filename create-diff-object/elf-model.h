@@ -76,7 +76,7 @@ struct symbol {
 	 * new copy. */
 	bool patch_caller;
 	/* For a patched or carried caller: the untraceable callee. */
-	const char *caller_of;
+	const char *untraceable_callee;
 };
 
 struct kbp_elf {

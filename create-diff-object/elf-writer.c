@@ -2,14 +2,12 @@
 /*
  * elf-writer.c - writes the assembled diff object (struct writer) as an ELF
  * relocatable file with libelf: sections, .rela sections, the symbol
- * table (locals first) and the string tables.
+ * table (locals first) and the string tables. It writes to a file that
+ * output.c opened (atomic-file.h); path names it in messages.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "diff.h"
 #include "klp-format.h"
@@ -74,7 +72,7 @@ static int new_section(Elf *elf, const char *path, size_t name, GElf_Shdr *sh,
 	return 0;
 }
 
-int write_elf(struct writer *w, const char *path)
+int write_elf(struct writer *w, int fd, const char *path)
 {
 	struct kbp_elf *p = w->ctx->patched;
 	struct buf shstr = { 0 }, str = { 0 };
@@ -83,13 +81,8 @@ int write_elf(struct writer *w, const char *path)
 	size_t i, j, nr_rela = 0, symtab_idx, first_global = 0, idx;
 	GElf_Ehdr eh;
 	Elf *elf = NULL;
-	int fd, ret = -1;
+	int ret = -1;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0) {
-		ERROR("%s: cannot create: %s", path, strerror(errno));
-		return -1;
-	}
 	elf = elf_begin(fd, ELF_C_WRITE, NULL);
 	if (!elf || !gelf_newehdr(elf, ELFCLASS64) || !gelf_getehdr(elf, &eh)) {
 		elf_fail(path, "elf_begin");
@@ -230,10 +223,6 @@ oom:
 out:
 	if (elf)
 		elf_end(elf);
-	if (close(fd) && !ret) {
-		ERROR("%s: %s", path, strerror(errno));
-		ret = -1;
-	}
 	if (relbufs)
 		for (i = 0; i <= w->nr_secs; i++)
 			free(relbufs[i]);

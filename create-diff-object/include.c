@@ -34,7 +34,7 @@ static int refuse_shared_section(struct diff_ctx *ctx,
 	return KBP_UNSUPPORTED;
 }
 
-int include_section(struct diff_ctx *ctx, struct section *sec)
+static int include_section(struct diff_ctx *ctx, struct section *sec)
 {
 	size_t i, funcs = 0;
 
@@ -132,7 +132,7 @@ static int include_symbol(struct diff_ctx *ctx, const struct section *from,
 	}
 }
 
-int include_reference(struct diff_ctx *ctx, const struct section *from,
+static int include_reference(struct diff_ctx *ctx, const struct section *from,
 		      const struct rela *rela)
 {
 	struct symbol *sym = rela->sym, *cover;
@@ -141,8 +141,10 @@ int include_reference(struct diff_ctx *ctx, const struct section *from,
 	if (!sym->sec)
 		return 0;
 	if (is_alt_code_section(sym->sec) &&
-	    ctx->special_entsize[sym->sec->index])
-		return alt_code_keep(ctx, from, rela);
+	    ctx->special_entsize[sym->sec->index]) {
+		alt_code_keep(ctx, from, rela);
+		return 0;
+	}
 	if (sym->type != STT_SECTION)
 		return include_symbol(ctx, from, sym);
 	if (is_string_section(sym->sec))
@@ -153,14 +155,71 @@ int include_reference(struct diff_ctx *ctx, const struct section *from,
 	return include_symbol(ctx, from, cover);
 }
 
+static int include_references(struct diff_ctx *ctx, const struct section *sec,
+			      const struct rela *r, size_t n)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		ret = include_reference(ctx, sec, &r[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * Includes what the special section entries (and alternative code bytes)
+ * newly kept by special.c refer to, a run of consecutive entries at a
+ * time. *again tells whether there were any.
+ */
+static int follow_kept_entries(struct diff_ctx *ctx, bool *again)
+{
+	size_t i, a, b, n;
+	struct rela *r;
+	int ret;
+
+	for (i = 1; i < ctx->patched->nr_secs; i++) {
+		struct section *sec = &ctx->patched->secs[i];
+		size_t es = ctx->special_entsize[i];
+		unsigned char *keep = ctx->special_keep[i];
+
+		if (!es || !keep)
+			continue;
+		for (a = 0; a < sec->size / es; a = b) {
+			for (b = a; b < sec->size / es &&
+				    keep[b] == SPECIAL_KEPT; b++)
+				keep[b] = SPECIAL_FOLLOWED;
+			if (b == a) {
+				b++;
+				continue;
+			}
+			*again = true;
+			r = kbp_relas_in(sec, a * es, b * es, &n);
+			ret = include_references(ctx, sec, r, n);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+/*
+ * What the included sections and kept entries refer to, until nothing
+ * new comes in.
+ */
 static int include_closure(struct diff_ctx *ctx, bool *walked)
 {
 	bool again = true;
-	size_t i, j;
+	size_t i;
 	int ret;
 
 	while (again) {
 		again = false;
+		ret = follow_kept_entries(ctx, &again);
+		if (ret)
+			return ret;
 		for (i = 1; i < ctx->patched->nr_secs; i++) {
 			struct section *sec = &ctx->patched->secs[i];
 
@@ -170,12 +229,10 @@ static int include_closure(struct diff_ctx *ctx, bool *walked)
 			again = true;
 			if (!sec->rela)
 				continue;
-			for (j = 0; j < sec->rela->nr_relas; j++) {
-				ret = include_reference(ctx, sec,
-							&sec->rela->relas[j]);
-				if (ret)
-					return ret;
-			}
+			ret = include_references(ctx, sec, sec->rela->relas,
+						 sec->rela->nr_relas);
+			if (ret)
+				return ret;
 		}
 	}
 	return 0;
@@ -255,7 +312,7 @@ int include_changes(struct diff_ctx *ctx)
 	while (!ret && changed) {
 		ret = include_closure(ctx, walked);
 		if (!ret)
-			ret = special_sections_include(ctx, &changed);
+			ret = special_sections_keep(ctx, &changed);
 	}
 	free(walked);
 	return ret;

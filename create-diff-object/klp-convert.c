@@ -31,7 +31,6 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -40,38 +39,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic-file.h"
 #include "klp-format.h"
+#include "log.h"
 
 /* Exit codes; 4 is KBP_EXIT_INTERNAL of diff.h, kbuild-patch's too. */
 #define KC_EXIT_ERROR		1
 #define KC_EXIT_INTERNAL	4
 
-static const char *progname = "klp-convert";
-static bool debug;	/* the only mutable global: set once by main() */
-
-static void __attribute__((format(printf, 1, 2))) err(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", progname);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-static void __attribute__((format(printf, 1, 2))) dbg(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!debug)
-		return;
-	fprintf(stderr, "%s: debug: ", progname);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 /* A .klp.rela.OBJNAME.<target> section, found in the input or to be added. */
 struct klp_sec {
@@ -97,7 +72,8 @@ struct sec_state {
 	struct klp_sec *klp;	/* klp sections that patch this section */
 };
 
-struct kc {
+/* One run: the input module, and the conversion as it is built up. */
+struct conversion {
 	const char *file;	/* the input, as named in messages */
 	int fd;
 	Elf *elf;
@@ -113,77 +89,59 @@ struct kc {
 	size_t nnew;		/* new sections among klp[] */
 	size_t shstr_add;	/* bytes the new section names need */
 	size_t nconverted, nmoved, nunnamed;
-	bool internal;		/* an internal error was reported */
 };
 
-/*
- * An inconsistency that no input can cause, found in the conversion's own
- * result: "klp-convert: internal error: ...", and exit 4.
- */
-static void __attribute__((format(printf, 2, 3)))
-internal(struct kc *kc, const char *fmt, ...)
-{
-	va_list ap;
-
-	kc->internal = true;
-	fprintf(stderr, "%s: internal error: ", progname);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-static const char *secname(struct kc *kc, size_t idx)
+static const char *secname(struct conversion *conv, size_t idx)
 {
 	GElf_Shdr sh;
 	const char *name;
 
-	if (idx >= kc->shnum || !gelf_getshdr(elf_getscn(kc->elf, idx), &sh))
+	if (idx >= conv->shnum || !gelf_getshdr(elf_getscn(conv->elf, idx), &sh))
 		return "<bad section>";
-	name = elf_strptr(kc->elf, kc->shstrndx, sh.sh_name);
+	name = elf_strptr(conv->elf, conv->shstrndx, sh.sh_name);
 	return name ? name : "<bad name>";
 }
 
-static const char *symname(struct kc *kc, size_t idx)
+static const char *symname(struct conversion *conv, size_t idx)
 {
 	const char *name;
 
-	if (idx >= kc->nsyms)
+	if (idx >= conv->nsyms)
 		return "<bad symbol>";
-	name = elf_strptr(kc->elf, kc->strndx, kc->syms[idx].st_name);
+	name = elf_strptr(conv->elf, conv->strndx, conv->syms[idx].st_name);
 	return name ? name : "<bad name>";
 }
 
-static int get_shdr(struct kc *kc, size_t idx, GElf_Shdr *sh)
+static int get_shdr(struct conversion *conv, size_t idx, GElf_Shdr *sh)
 {
-	Elf_Scn *scn = elf_getscn(kc->elf, idx);
+	Elf_Scn *scn = elf_getscn(conv->elf, idx);
 
 	if (!scn || !gelf_getshdr(scn, sh)) {
-		err("%s: section %zu: %s", kc->file, idx, elf_errmsg(-1));
+		ERROR("%s: section %zu: %s", conv->file, idx, elf_errmsg(-1));
 		return -1;
 	}
 	return 0;
 }
 
 /* The one translated data block of a section, checked against its header. */
-static Elf_Data *get_data(struct kc *kc, size_t idx, Elf_Type type)
+static Elf_Data *get_data(struct conversion *conv, size_t idx, Elf_Type type)
 {
-	Elf_Scn *scn = elf_getscn(kc->elf, idx);
+	Elf_Scn *scn = elf_getscn(conv->elf, idx);
 	Elf_Data *data;
 
 	if (!scn) {
-		err("%s: section %zu: %s", kc->file, idx, elf_errmsg(-1));
+		ERROR("%s: section %zu: %s", conv->file, idx, elf_errmsg(-1));
 		return NULL;
 	}
 	data = elf_getdata(scn, NULL);
 	if (!data) {
-		err("%s: %s: cannot read: %s", kc->file, secname(kc, idx),
+		ERROR("%s: %s: cannot read: %s", conv->file, secname(conv, idx),
 		    elf_errmsg(-1));
 		return NULL;
 	}
 	if (data->d_type != type || elf_getdata(scn, data)) {
-		err("%s: %s: unexpected section data layout", kc->file,
-		    secname(kc, idx));
+		ERROR("%s: %s: unexpected section data layout", conv->file,
+		    secname(conv, idx));
 		return NULL;
 	}
 	return data;
@@ -238,38 +196,38 @@ static size_t parse_klp_sym(const char *name, const char **why)
 	return objlen;
 }
 
-static int check_header(struct kc *kc)
+static int check_header(struct conversion *conv)
 {
 	const char *ident;
 	size_t n;
 
-	if (elf_kind(kc->elf) != ELF_K_ELF) {
-		err("%s: not an ELF file", kc->file);
+	if (elf_kind(conv->elf) != ELF_K_ELF) {
+		ERROR("%s: not an ELF file", conv->file);
 		return -1;
 	}
-	ident = elf_getident(kc->elf, &n);
-	if (!ident || n < EI_NIDENT || !gelf_getehdr(kc->elf, &kc->ehdr)) {
-		err("%s: cannot read the ELF header: %s", kc->file,
+	ident = elf_getident(conv->elf, &n);
+	if (!ident || n < EI_NIDENT || !gelf_getehdr(conv->elf, &conv->ehdr)) {
+		ERROR("%s: cannot read the ELF header: %s", conv->file,
 		    elf_errmsg(-1));
 		return -1;
 	}
 	if (ident[EI_CLASS] != ELFCLASS64 || ident[EI_DATA] != ELFDATA2LSB ||
-	    kc->ehdr.e_machine != EM_X86_64 || kc->ehdr.e_type != ET_REL) {
-		err("%s: not a relocatable x86_64 ELF64 object (class %d, machine %d, type %d)",
-		    kc->file, ident[EI_CLASS], kc->ehdr.e_machine,
-		    kc->ehdr.e_type);
-		err("hint: run klp-convert on the linked livepatch module (.ko)");
+	    conv->ehdr.e_machine != EM_X86_64 || conv->ehdr.e_type != ET_REL) {
+		ERROR("%s: not a relocatable x86_64 ELF64 object (class %d, machine %d, type %d)",
+		    conv->file, ident[EI_CLASS], conv->ehdr.e_machine,
+		    conv->ehdr.e_type);
+		ERROR("hint: run klp-convert on the linked livepatch module (.ko)");
 		return -1;
 	}
-	if (elf_getshdrnum(kc->elf, &kc->shnum) ||
-	    elf_getshdrstrndx(kc->elf, &kc->shstrndx)) {
-		err("%s: cannot read the section headers: %s", kc->file,
+	if (elf_getshdrnum(conv->elf, &conv->shnum) ||
+	    elf_getshdrstrndx(conv->elf, &conv->shstrndx)) {
+		ERROR("%s: cannot read the section headers: %s", conv->file,
 		    elf_errmsg(-1));
 		return -1;
 	}
-	if (!kc->shnum) {
-		err("%s: no section headers (a truncated or corrupt file?)",
-		    kc->file);
+	if (!conv->shnum) {
+		ERROR("%s: no section headers (a truncated or corrupt file?)",
+		    conv->file);
 		return -1;
 	}
 	return 0;
@@ -286,79 +244,79 @@ static bool bad_align(uint64_t align)
 }
 
 /* Find the symbol table, refuse SHT_REL and absurd alignments. */
-static int find_symtab(struct kc *kc)
+static int find_symtab(struct conversion *conv)
 {
 	GElf_Shdr sh;
 	Elf_Data *data;
 	size_t i;
 
-	for (i = 1; i < kc->shnum; i++) {
-		if (get_shdr(kc, i, &sh))
+	for (i = 1; i < conv->shnum; i++) {
+		if (get_shdr(conv, i, &sh))
 			return -1;
 		if (sh.sh_type == SHT_REL) {
-			err("%s: %s: SHT_REL relocation section; x86_64 kernel modules use SHT_RELA only",
-			    kc->file, secname(kc, i));
+			ERROR("%s: %s: SHT_REL relocation section; x86_64 kernel modules use SHT_RELA only",
+			    conv->file, secname(conv, i));
 			return -1;
 		}
 		if (bad_align(sh.sh_addralign)) {
-			err("%s: %s: bad section alignment %#lx", kc->file,
-			    secname(kc, i), (unsigned long)sh.sh_addralign);
+			ERROR("%s: %s: bad section alignment %#lx", conv->file,
+			    secname(conv, i), (unsigned long)sh.sh_addralign);
 			return -1;
 		}
 		if (sh.sh_type != SHT_SYMTAB)
 			continue;
-		if (kc->symndx) {
-			err("%s: %s: more than one symbol table", kc->file,
-			    secname(kc, i));
+		if (conv->symndx) {
+			ERROR("%s: %s: more than one symbol table", conv->file,
+			    secname(conv, i));
 			return -1;
 		}
-		kc->symndx = i;
-		kc->strndx = sh.sh_link;
-		kc->symalign = sh.sh_addralign;
+		conv->symndx = i;
+		conv->strndx = sh.sh_link;
+		conv->symalign = sh.sh_addralign;
 	}
-	if (!kc->symndx) {
-		err("%s: no symbol table", kc->file);
-		err("hint: livepatch modules must never be stripped");
+	if (!conv->symndx) {
+		ERROR("%s: no symbol table", conv->file);
+		ERROR("hint: livepatch modules must never be stripped");
 		return -1;
 	}
-	if (kc->strndx == 0 || kc->strndx >= kc->shnum) {
-		err("%s: .symtab: bad string table index %zu", kc->file,
-		    kc->strndx);
+	if (conv->strndx == 0 || conv->strndx >= conv->shnum) {
+		ERROR("%s: .symtab: bad string table index %zu", conv->file,
+		    conv->strndx);
 		return -1;
 	}
-	data = get_data(kc, kc->symndx, ELF_T_SYM);
+	data = get_data(conv, conv->symndx, ELF_T_SYM);
 	if (!data)
 		return -1;
-	kc->nsyms = data->d_size / sizeof(Elf64_Sym);
-	if (!kc->nsyms || !data->d_buf) {
-		err("%s: %s: empty symbol table", kc->file,
-		    secname(kc, kc->symndx));
+	conv->nsyms = data->d_size / sizeof(Elf64_Sym);
+	if (!conv->nsyms || !data->d_buf) {
+		ERROR("%s: %s: empty symbol table", conv->file,
+		    secname(conv, conv->symndx));
 		return -1;
 	}
-	kc->syms = malloc(data->d_size ? data->d_size : 1);
-	kc->objlen = calloc(kc->nsyms ? kc->nsyms : 1, 1);
-	kc->secs = calloc(kc->shnum + 1, sizeof(*kc->secs));
-	if (!kc->syms || !kc->objlen || !kc->secs) {
-		err("%s: out of memory", kc->file);
+	conv->syms = malloc(data->d_size ? data->d_size : 1);
+	conv->objlen = calloc(conv->nsyms ? conv->nsyms : 1, 1);
+	conv->secs = calloc(conv->shnum + 1, sizeof(*conv->secs));
+	if (!conv->syms || !conv->objlen || !conv->secs) {
+		ERROR("%s: out of memory", conv->file);
 		return -1;
 	}
-	memcpy(kc->syms, data->d_buf, kc->nsyms * sizeof(Elf64_Sym));
+	memcpy(conv->syms, data->d_buf, conv->nsyms * sizeof(Elf64_Sym));
 	return 0;
 }
 
 /* Step 1: validate every .klp.sym.* symbol and make it SHN_LIVEPATCH. */
-static int convert_symbols(struct kc *kc)
+static int convert_symbols(struct conversion *conv)
 {
 	const char *name, *why;
 	Elf64_Sym *s;
 	size_t i, len;
 	int ret = 0;
 
-	for (i = 1; i < kc->nsyms; i++) {
-		s = &kc->syms[i];
-		name = elf_strptr(kc->elf, kc->strndx, s->st_name);
+	for (i = 1; i < conv->nsyms; i++) {
+		s = &conv->syms[i];
+		name = elf_strptr(conv->elf, conv->strndx, s->st_name);
 		if (!name) {
-			err("%s: symbol %zu: bad name: %s", kc->file, i,
+			ERROR("%s: symbol %zu: bad name: %s", conv->file, i,
 			    elf_errmsg(-1));
 			return -1;
 		}
@@ -370,77 +328,77 @@ static int convert_symbols(struct kc *kc)
 		 */
 		if (!strncmp(name, KBP_ALIAS_PREFIX, strlen(KBP_ALIAS_PREFIX)) &&
 		    s->st_shndx != SHN_UNDEF) {
-			dbg("%s: symbol %zu %s -> unnamed", kc->file, i, name);
+			DEBUG("%s: symbol %zu %s -> unnamed", conv->file, i, name);
 			s->st_name = 0;
-			kc->nunnamed++;
+			conv->nunnamed++;
 			continue;
 		}
 		if (strncmp(name, KLP_SYM_PREFIX, strlen(KLP_SYM_PREFIX))) {
 			if (s->st_shndx == SHN_LIVEPATCH) {
-				err("%s: %s (symbol %zu): SHN_LIVEPATCH symbol not named .klp.sym.OBJNAME.SYMNAME,SYMPOS",
-				    kc->file, name, i);
+				ERROR("%s: %s (symbol %zu): SHN_LIVEPATCH symbol not named .klp.sym.OBJNAME.SYMNAME,SYMPOS",
+				    conv->file, name, i);
 				ret = -1;
 			}
 			continue;
 		}
 		len = parse_klp_sym(name, &why);
 		if (!len) {
-			err("%s: %s (symbol %zu): malformed livepatch symbol name: %s",
-			    kc->file, name, i, why);
-			err("hint: the kernel parses \".klp.sym.%%55[^.].%%511[^,],%%lu\"");
+			ERROR("%s: %s (symbol %zu): malformed livepatch symbol name: %s",
+			    conv->file, name, i, why);
+			ERROR("hint: the kernel parses \".klp.sym.%%55[^.].%%511[^,],%%lu\"");
 			ret = -1;
 			continue;
 		}
 		if (s->st_shndx != SHN_UNDEF && s->st_shndx != SHN_LIVEPATCH) {
-			err("%s: %s (%s): livepatch symbol is defined; it must be undefined",
-			    kc->file, name, secname(kc, s->st_shndx));
+			ERROR("%s: %s (%s): livepatch symbol is defined; it must be undefined",
+			    conv->file, name, secname(conv, s->st_shndx));
 			ret = -1;
 			continue;
 		}
 		if (GELF_ST_BIND(s->st_info) == STB_LOCAL) {
-			err("%s: %s (symbol %zu): livepatch symbol is local; it must be weak or global",
-			    kc->file, name, i);
-			err("hint: making a local symbol global would reorder the symbol table");
+			ERROR("%s: %s (symbol %zu): livepatch symbol is local; it must be weak or global",
+			    conv->file, name, i);
+			ERROR("hint: making a local symbol global would reorder the symbol table");
 			ret = -1;
 			continue;
 		}
-		kc->objlen[i] = len;
+		conv->objlen[i] = len;
 		if (s->st_shndx == SHN_LIVEPATCH &&
 		    GELF_ST_BIND(s->st_info) == STB_GLOBAL && !s->st_value)
 			continue;
-		dbg("%s: symbol %zu %s -> GLOBAL SHN_LIVEPATCH", kc->file, i,
+		DEBUG("%s: symbol %zu %s -> GLOBAL SHN_LIVEPATCH", conv->file, i,
 		    name);
 		s->st_shndx = SHN_LIVEPATCH;
 		s->st_info = GELF_ST_INFO(STB_GLOBAL, GELF_ST_TYPE(s->st_info));
 		s->st_value = 0;
-		kc->nconverted++;
+		conv->nconverted++;
 	}
 	return ret;
 }
 
-static int add_klp(struct kc *kc, struct klp_sec *ks)
+static int add_klp(struct conversion *conv, struct klp_sec *ks)
 {
 	struct klp_sec **n;
 
-	if (kc->nklp == kc->capklp) {
-		kc->capklp = kc->capklp ? 2 * kc->capklp : 16;
-		n = realloc(kc->klp, kc->capklp * sizeof(*n));
+	if (conv->nklp == conv->capklp) {
+		conv->capklp = conv->capklp ? 2 * conv->capklp : 16;
+		n = realloc(conv->klp, conv->capklp * sizeof(*n));
 		if (!n) {
-			err("%s: out of memory", kc->file);
+			ERROR("%s: out of memory", conv->file);
 			return -1;
 		}
-		kc->klp = n;
+		conv->klp = n;
 	}
-	kc->klp[kc->nklp++] = ks;
-	ks->next = kc->secs[ks->target].klp;
-	kc->secs[ks->target].klp = ks;
+	conv->klp[conv->nklp++] = ks;
+	ks->next = conv->secs[ks->target].klp;
+	conv->secs[ks->target].klp = ks;
 	return 0;
 }
 
 /* Register a .klp.rela.* section that is already in the input. */
-static int add_existing(struct kc *kc, size_t idx, GElf_Shdr *sh)
+static int add_existing(struct conversion *conv, size_t idx, GElf_Shdr *sh)
 {
-	const char *name = secname(kc, idx);
+	const char *name = secname(conv, idx);
 	const char *obj = name + strlen(KLP_RELA_PREFIX);
 	struct klp_sec *ks;
 	Elf_Data *data;
@@ -450,30 +408,30 @@ static int add_existing(struct kc *kc, size_t idx, GElf_Shdr *sh)
 	len = strncmp(name, KLP_RELA_PREFIX, strlen(KLP_RELA_PREFIX)) ? 0 :
 		strcspn(obj, ".");
 	if (!len || len > KLP_OBJNAME_MAX || obj[len] != '.') {
-		err("%s: %s: SHF_RELA_LIVEPATCH section not named .klp.rela.OBJNAME.SECTION",
-		    kc->file, name);
+		ERROR("%s: %s: SHF_RELA_LIVEPATCH section not named .klp.rela.OBJNAME.SECTION",
+		    conv->file, name);
 		return -1;
 	}
-	if (sh->sh_type != SHT_RELA || sh->sh_link != kc->symndx ||
-	    !sh->sh_info || sh->sh_info >= kc->shnum ||
+	if (sh->sh_type != SHT_RELA || sh->sh_link != conv->symndx ||
+	    !sh->sh_info || sh->sh_info >= conv->shnum ||
 	    !(sh->sh_flags & SHF_ALLOC)) {
-		err("%s: %s: livepatch relocation section has a bad type, flags, link or info",
-		    kc->file, name);
+		ERROR("%s: %s: livepatch relocation section has a bad type, flags, link or info",
+		    conv->file, name);
 		return -1;
 	}
-	if (get_shdr(kc, sh->sh_info, &tsh))
+	if (get_shdr(conv, sh->sh_info, &tsh))
 		return -1;
 	if (!(tsh.sh_flags & SHF_ALLOC)) {
-		err("%s: %s: livepatch relocation section for non-allocated section %s",
-		    kc->file, name, secname(kc, sh->sh_info));
+		ERROR("%s: %s: livepatch relocation section for non-allocated section %s",
+		    conv->file, name, secname(conv, sh->sh_info));
 		return -1;
 	}
-	data = get_data(kc, idx, ELF_T_RELA);
+	data = get_data(conv, idx, ELF_T_RELA);
 	ks = calloc(1, sizeof(*ks));
 	if (!data || !ks) {
 		free(ks);
 		if (data)
-			err("%s: out of memory", kc->file);
+			ERROR("%s: out of memory", conv->file);
 		return -1;
 	}
 	ks->obj = obj;
@@ -482,7 +440,7 @@ static int add_existing(struct kc *kc, size_t idx, GElf_Shdr *sh)
 	ks->index = idx;
 	ks->old = data->d_buf;
 	ks->nold = data->d_size / sizeof(Elf64_Rela);
-	if (add_klp(kc, ks)) {
+	if (add_klp(conv, ks)) {
 		free(ks);
 		return -1;
 	}
@@ -490,14 +448,14 @@ static int add_existing(struct kc *kc, size_t idx, GElf_Shdr *sh)
 }
 
 /* The klp section for (OBJNAME of symbol SYM, TARGET), created on demand. */
-static struct klp_sec *klp_sec_for(struct kc *kc, size_t sym, size_t target)
+static struct klp_sec *klp_sec_for(struct conversion *conv, size_t sym, size_t target)
 {
-	const char *obj = symname(kc, sym) + strlen(KLP_SYM_PREFIX);
-	size_t objlen = kc->objlen[sym];
-	const char *tname = secname(kc, target);
+	const char *obj = symname(conv, sym) + strlen(KLP_SYM_PREFIX);
+	size_t objlen = conv->objlen[sym];
+	const char *tname = secname(conv, target);
 	struct klp_sec *ks;
 
-	for (ks = kc->secs[target].klp; ks; ks = ks->next)
+	for (ks = conv->secs[target].klp; ks; ks = ks->next)
 		if (ks->objlen == objlen && !memcmp(ks->obj, obj, objlen))
 			return ks;
 
@@ -505,25 +463,25 @@ static struct klp_sec *klp_sec_for(struct kc *kc, size_t sym, size_t target)
 	if (!ks || asprintf(&ks->name, "%s%.*s.%s", KLP_RELA_PREFIX,
 			    (int)objlen, obj, tname) < 0) {
 		free(ks);
-		err("%s: out of memory", kc->file);
+		ERROR("%s: out of memory", conv->file);
 		return NULL;
 	}
 	ks->obj = obj;
 	ks->objlen = objlen;
 	ks->target = target;
-	ks->index = kc->shnum + kc->nnew;
-	if (add_klp(kc, ks)) {
+	ks->index = conv->shnum + conv->nnew;
+	if (add_klp(conv, ks)) {
 		free(ks->name);
 		free(ks);
 		return NULL;
 	}
-	kc->nnew++;
-	kc->shstr_add += strlen(ks->name) + 1;
-	dbg("%s: new section [%zu] %s", kc->file, ks->index, ks->name);
+	conv->nnew++;
+	conv->shstr_add += strlen(ks->name) + 1;
+	DEBUG("%s: new section [%zu] %s", conv->file, ks->index, ks->name);
 	return ks;
 }
 
-static int push_rela(struct kc *kc, struct klp_sec *ks, const Elf64_Rela *r)
+static int push_rela(struct conversion *conv, struct klp_sec *ks, const Elf64_Rela *r)
 {
 	Elf64_Rela *n;
 
@@ -531,7 +489,7 @@ static int push_rela(struct kc *kc, struct klp_sec *ks, const Elf64_Rela *r)
 		ks->capadd = ks->capadd ? 2 * ks->capadd : 8;
 		n = realloc(ks->add, ks->capadd * sizeof(*n));
 		if (!n) {
-			err("%s: out of memory", kc->file);
+			ERROR("%s: out of memory", conv->file);
 			return -1;
 		}
 		ks->add = n;
@@ -541,10 +499,10 @@ static int push_rela(struct kc *kc, struct klp_sec *ks, const Elf64_Rela *r)
 }
 
 /* Step 2 for one .rela<X> section: move its klp relocations out. */
-static int split_rela(struct kc *kc, size_t idx, GElf_Shdr *sh)
+static int split_rela(struct conversion *conv, size_t idx, GElf_Shdr *sh)
 {
-	struct sec_state *ss = &kc->secs[idx];
-	const char *rname = secname(kc, idx);
+	struct sec_state *ss = &conv->secs[idx];
+	const char *rname = secname(conv, idx);
 	GElf_Shdr tsh;
 	Elf_Data *data;
 	Elf64_Rela *r;
@@ -552,95 +510,95 @@ static int split_rela(struct kc *kc, size_t idx, GElf_Shdr *sh)
 	size_t i, n, sym;
 	int ret = 0;
 
-	data = get_data(kc, idx, ELF_T_RELA);
+	data = get_data(conv, idx, ELF_T_RELA);
 	if (!data)
 		return -1;
 	r = data->d_buf;
 	n = data->d_size / sizeof(Elf64_Rela);
 	for (i = 0; i < n; i++) {
 		sym = ELF64_R_SYM(r[i].r_info);
-		if (sym >= kc->nsyms) {
-			err("%s: %s: relocation %zu refers to symbol %zu, beyond the symbol table",
-			    kc->file, rname, i, sym);
+		if (sym >= conv->nsyms) {
+			ERROR("%s: %s: relocation %zu refers to symbol %zu, beyond the symbol table",
+			    conv->file, rname, i, sym);
 			return -1;
 		}
-		if (kc->objlen[sym])
+		if (conv->objlen[sym])
 			break;
 	}
 	if (i == n)
 		return 0;
 
-	if (sh->sh_link != kc->symndx || !sh->sh_info ||
-	    sh->sh_info >= kc->shnum) {
-		err("%s: %s (%s): relocation section has a bad link or info",
-		    kc->file, symname(kc, sym), rname);
+	if (sh->sh_link != conv->symndx || !sh->sh_info ||
+	    sh->sh_info >= conv->shnum) {
+		ERROR("%s: %s (%s): relocation section has a bad link or info",
+		    conv->file, symname(conv, sym), rname);
 		return -1;
 	}
-	if (get_shdr(kc, sh->sh_info, &tsh))
+	if (get_shdr(conv, sh->sh_info, &tsh))
 		return -1;
 	ss->kept = malloc(data->d_size);
 	if (!ss->kept) {
-		err("%s: out of memory", kc->file);
+		ERROR("%s: out of memory", conv->file);
 		return -1;
 	}
 	ss->shrunk = true;
 	for (i = 0; i < n; i++) {
 		sym = ELF64_R_SYM(r[i].r_info);
-		if (sym >= kc->nsyms) {
-			err("%s: %s: relocation %zu refers to symbol %zu, beyond the symbol table",
-			    kc->file, rname, i, sym);
+		if (sym >= conv->nsyms) {
+			ERROR("%s: %s: relocation %zu refers to symbol %zu, beyond the symbol table",
+			    conv->file, rname, i, sym);
 			return -1;
 		}
-		if (!kc->objlen[sym]) {
+		if (!conv->objlen[sym]) {
 			ss->kept[ss->nkept++] = r[i];
 			continue;
 		}
 		if (!(tsh.sh_flags & SHF_ALLOC)) {
-			err("%s: %s (%s+0x%lx): livepatch symbol referenced from a non-allocated section",
-			    kc->file, symname(kc, sym), secname(kc, sh->sh_info),
+			ERROR("%s: %s (%s+0x%lx): livepatch symbol referenced from a non-allocated section",
+			    conv->file, symname(conv, sym), secname(conv, sh->sh_info),
 			    (unsigned long)r[i].r_offset);
-			err("hint: the kernel applies klp relocations to SHF_ALLOC sections only");
+			ERROR("hint: the kernel applies klp relocations to SHF_ALLOC sections only");
 			ret = -1;
 			continue;
 		}
-		ks = klp_sec_for(kc, sym, sh->sh_info);
-		if (!ks || push_rela(kc, ks, &r[i]))
+		ks = klp_sec_for(conv, sym, sh->sh_info);
+		if (!ks || push_rela(conv, ks, &r[i]))
 			return -1;
-		dbg("%s: %s+0x%lx %s %+ld type %lu -> %s", kc->file,
-		    secname(kc, sh->sh_info), (unsigned long)r[i].r_offset,
-		    symname(kc, sym), (long)r[i].r_addend,
+		DEBUG("%s: %s+0x%lx %s %+ld type %lu -> %s", conv->file,
+		    secname(conv, sh->sh_info), (unsigned long)r[i].r_offset,
+		    symname(conv, sym), (long)r[i].r_addend,
 		    (unsigned long)ELF64_R_TYPE(r[i].r_info),
-		    ks->name ? ks->name : secname(kc, ks->index));
-		kc->nmoved++;
+		    ks->name ? ks->name : secname(conv, ks->index));
+		conv->nmoved++;
 	}
 	return ret;
 }
 
 /* Step 2: every relocation against a klp symbol goes to a klp section. */
-static int split_relocations(struct kc *kc)
+static int split_relocations(struct conversion *conv)
 {
 	GElf_Shdr sh;
 	size_t i;
 	int ret = 0;
 
-	for (i = 1; i < kc->shnum; i++) {
-		if (get_shdr(kc, i, &sh))
+	for (i = 1; i < conv->shnum; i++) {
+		if (get_shdr(conv, i, &sh))
 			return -1;
 		if (sh.sh_type == SHT_RELA && (sh.sh_flags & SHF_RELA_LIVEPATCH) &&
-		    add_existing(kc, i, &sh))
+		    add_existing(conv, i, &sh))
 			return -1;
 	}
-	for (i = 1; i < kc->shnum; i++) {
-		if (get_shdr(kc, i, &sh))
+	for (i = 1; i < conv->shnum; i++) {
+		if (get_shdr(conv, i, &sh))
 			return -1;
 		if (sh.sh_type != SHT_RELA || (sh.sh_flags & SHF_RELA_LIVEPATCH))
 			continue;
-		if (split_rela(kc, i, &sh))
+		if (split_rela(conv, i, &sh))
 			ret = -1;
 	}
-	if (!ret && kc->shnum + kc->nnew >= SHN_LORESERVE) {
-		err("%s: %zu sections: too many for a kernel module", kc->file,
-		    kc->shnum + kc->nnew);
+	if (!ret && conv->shnum + conv->nnew >= SHN_LORESERVE) {
+		ERROR("%s: %zu sections: too many for a kernel module", conv->file,
+		    conv->shnum + conv->nnew);
 		return -1;
 	}
 	return ret;
@@ -651,44 +609,44 @@ static int split_relocations(struct kc *kc)
  * faults are the input's, or those this run moved there (ours true), which
  * can only be wrong if the conversion is.
  */
-static int check_klp_rela(struct kc *kc, struct klp_sec *ks,
+static int check_klp_rela(struct conversion *conv, struct klp_sec *ks,
 			  const Elf64_Rela *r, size_t n, bool ours)
 {
-	const char *name = ks->name ? ks->name : secname(kc, ks->index);
+	const char *name = ks->name ? ks->name : secname(conv, ks->index);
 	bool sec_vmlinux = ks->objlen == 7 && !memcmp(ks->obj, "vmlinux", 7);
 	const Elf64_Sym *s;
 	size_t i, sym;
 
 	for (i = 0; i < n; i++) {
 		sym = ELF64_R_SYM(r[i].r_info);
-		if (sym >= kc->nsyms) {
-			err("%s: %s: relocation %zu refers to symbol %zu, beyond the symbol table",
-			    kc->file, name, i, sym);
+		if (sym >= conv->nsyms) {
+			ERROR("%s: %s: relocation %zu refers to symbol %zu, beyond the symbol table",
+			    conv->file, name, i, sym);
 			return -1;
 		}
-		s = &kc->syms[sym];
-		if ((s->st_shndx != SHN_LIVEPATCH || !kc->objlen[sym]) &&
+		s = &conv->syms[sym];
+		if ((s->st_shndx != SHN_LIVEPATCH || !conv->objlen[sym]) &&
 		    ours) {
-			internal(kc, "%s: %s (%s): a relocation moved into the klp section is against a symbol that is not SHN_LIVEPATCH",
-				 kc->file, symname(kc, sym), name);
+			INTERNAL("%s: %s (%s): a relocation moved into the klp section is against a symbol that is not SHN_LIVEPATCH",
+				 conv->file, symname(conv, sym), name);
 			return -1;
 		}
-		if (s->st_shndx != SHN_LIVEPATCH || !kc->objlen[sym]) {
-			err("%s: %s (%s): klp relocation against a symbol that is not SHN_LIVEPATCH",
-			    kc->file, symname(kc, sym), name);
+		if (s->st_shndx != SHN_LIVEPATCH || !conv->objlen[sym]) {
+			ERROR("%s: %s (%s): klp relocation against a symbol that is not SHN_LIVEPATCH",
+			    conv->file, symname(conv, sym), name);
 			return -1;
 		}
 		if (!sec_vmlinux &&
-		    !strncmp(symname(kc, sym), KLP_SYM_PREFIX "vmlinux.",
+		    !strncmp(symname(conv, sym), KLP_SYM_PREFIX "vmlinux.",
 			     strlen(KLP_SYM_PREFIX "vmlinux."))) {
 			if (ours) {
-				internal(kc, "%s: %s (%s): a relocation against a vmlinux symbol was moved into a module's klp relocation section",
-					 kc->file, symname(kc, sym), name);
+				INTERNAL("%s: %s (%s): a relocation against a vmlinux symbol was moved into a module's klp relocation section",
+					 conv->file, symname(conv, sym), name);
 				return -1;
 			}
-			err("%s: %s (%s): vmlinux symbol referenced from a module's klp relocation section",
-			    kc->file, symname(kc, sym), name);
-			err("hint: the kernel refuses this; use .klp.rela.vmlinux.*");
+			ERROR("%s: %s (%s): vmlinux symbol referenced from a module's klp relocation section",
+			    conv->file, symname(conv, sym), name);
+			ERROR("hint: the kernel refuses this; use .klp.rela.vmlinux.*");
 			return -1;
 		}
 	}
@@ -696,17 +654,17 @@ static int check_klp_rela(struct kc *kc, struct klp_sec *ks,
 }
 
 /* The relocations a normal SHT_RELA section will have in the output. */
-static int final_relas(struct kc *kc, size_t idx, const Elf64_Rela **r,
+static int final_relas(struct conversion *conv, size_t idx, const Elf64_Rela **r,
 		       size_t *n)
 {
 	Elf_Data *data;
 
-	if (kc->secs[idx].shrunk) {
-		*r = kc->secs[idx].kept;
-		*n = kc->secs[idx].nkept;
+	if (conv->secs[idx].shrunk) {
+		*r = conv->secs[idx].kept;
+		*n = conv->secs[idx].nkept;
 		return 0;
 	}
-	data = get_data(kc, idx, ELF_T_RELA);
+	data = get_data(conv, idx, ELF_T_RELA);
 	if (!data)
 		return -1;
 	*r = data->d_buf;
@@ -719,7 +677,7 @@ static int final_relas(struct kc *kc, size_t idx, const Elf64_Rela **r,
  * Steps 1 and 2 guarantee all of it but the input's own klp sections:
  * anything else that fails here is an internal error.
  */
-static int verify(struct kc *kc)
+static int verify(struct conversion *conv)
 {
 	const Elf64_Rela *r;
 	const Elf64_Sym *s;
@@ -727,33 +685,33 @@ static int verify(struct kc *kc)
 	GElf_Shdr sh;
 	size_t i, j, n, sym;
 
-	for (i = 1; i < kc->nsyms; i++) {
-		s = &kc->syms[i];
-		if (kc->objlen[i] && (s->st_shndx != SHN_LIVEPATCH ||
+	for (i = 1; i < conv->nsyms; i++) {
+		s = &conv->syms[i];
+		if (conv->objlen[i] && (s->st_shndx != SHN_LIVEPATCH ||
 				      GELF_ST_BIND(s->st_info) == STB_WEAK)) {
-			internal(kc, "%s: %s (symbol %zu): still an undefined weak symbol after conversion",
-				 kc->file, symname(kc, i), i);
+			INTERNAL("%s: %s (symbol %zu): still an undefined weak symbol after conversion",
+				 conv->file, symname(conv, i), i);
 			return -1;
 		}
 	}
-	for (i = 0; i < kc->nklp; i++) {
-		ks = kc->klp[i];
-		if (check_klp_rela(kc, ks, ks->old, ks->nold, false) ||
-		    check_klp_rela(kc, ks, ks->add, ks->nadd, true))
+	for (i = 0; i < conv->nklp; i++) {
+		ks = conv->klp[i];
+		if (check_klp_rela(conv, ks, ks->old, ks->nold, false) ||
+		    check_klp_rela(conv, ks, ks->add, ks->nadd, true))
 			return -1;
 	}
-	for (i = 1; i < kc->shnum; i++) {
-		if (get_shdr(kc, i, &sh))
+	for (i = 1; i < conv->shnum; i++) {
+		if (get_shdr(conv, i, &sh))
 			return -1;
 		if (sh.sh_type != SHT_RELA || (sh.sh_flags & SHF_RELA_LIVEPATCH))
 			continue;
-		if (final_relas(kc, i, &r, &n))
+		if (final_relas(conv, i, &r, &n))
 			return -1;
 		for (j = 0; j < n; j++) {
 			sym = ELF64_R_SYM(r[j].r_info);
-			if (sym < kc->nsyms && kc->objlen[sym]) {
-				internal(kc, "%s: %s (%s): livepatch symbol left in a normal relocation section",
-					 kc->file, symname(kc, sym), secname(kc, i));
+			if (sym < conv->nsyms && conv->objlen[sym]) {
+				INTERNAL("%s: %s (%s): livepatch symbol left in a normal relocation section",
+					 conv->file, symname(conv, sym), secname(conv, i));
 				return -1;
 			}
 		}
@@ -762,16 +720,16 @@ static int verify(struct kc *kc)
 }
 
 /* Counts for the summary line: the state of the output, not this run. */
-static void totals(struct kc *kc, size_t *nsyms, size_t *nrela)
+static void totals(struct conversion *conv, size_t *nsyms, size_t *nrela)
 {
 	size_t i;
 
 	*nsyms = 0;
 	*nrela = 0;
-	for (i = 1; i < kc->nsyms; i++)
-		*nsyms += kc->objlen[i] != 0;
-	for (i = 0; i < kc->nklp; i++)
-		*nrela += kc->klp[i]->nold + kc->klp[i]->nadd;
+	for (i = 1; i < conv->nsyms; i++)
+		*nsyms += conv->objlen[i] != 0;
+	for (i = 0; i < conv->nklp; i++)
+		*nrela += conv->klp[i]->nold + conv->klp[i]->nadd;
 }
 
 static Elf_Data *new_data(const char *file, Elf_Scn *scn, void *buf,
@@ -780,7 +738,7 @@ static Elf_Data *new_data(const char *file, Elf_Scn *scn, void *buf,
 	Elf_Data *d = elf_newdata(scn);
 
 	if (!d) {
-		err("%s: elf_newdata: %s", file, elf_errmsg(-1));
+		ERROR("%s: elf_newdata: %s", file, elf_errmsg(-1));
 		return NULL;
 	}
 	d->d_buf = buf;
@@ -793,30 +751,30 @@ static Elf_Data *new_data(const char *file, Elf_Scn *scn, void *buf,
 }
 
 /* Copy input section IDX to OUT, with its converted data if it changed. */
-static int copy_section(struct kc *kc, Elf *out, size_t idx, char *shstr,
+static int copy_section(struct conversion *conv, Elf *out, size_t idx, char *shstr,
 			size_t shstr_size, struct klp_sec *ks)
 {
-	Elf_Scn *iscn = elf_getscn(kc->elf, idx), *oscn = elf_newscn(out);
-	struct sec_state *ss = &kc->secs[idx];
+	Elf_Scn *iscn = elf_getscn(conv->elf, idx), *oscn = elf_newscn(out);
+	struct sec_state *ss = &conv->secs[idx];
 	Elf_Data *d, *raw;
 	GElf_Shdr sh;
 	size_t n;
 
 	if (!iscn || !oscn || elf_ndxscn(oscn) != idx ||
 	    !gelf_getshdr(iscn, &sh) || !gelf_update_shdr(oscn, &sh)) {
-		err("%s: copying section %zu: %s", kc->file, idx,
+		ERROR("%s: copying section %zu: %s", conv->file, idx,
 		    elf_errmsg(-1));
 		return -1;
 	}
-	if (idx == kc->symndx) {
-		d = new_data(kc->file, oscn, kc->syms,
-			     kc->nsyms * sizeof(Elf64_Sym), ELF_T_SYM,
-			     kc->symalign);
-	} else if (idx == kc->shstrndx) {
-		d = new_data(kc->file, oscn, shstr, shstr_size, ELF_T_BYTE,
+	if (idx == conv->symndx) {
+		d = new_data(conv->file, oscn, conv->syms,
+			     conv->nsyms * sizeof(Elf64_Sym), ELF_T_SYM,
+			     conv->symalign);
+	} else if (idx == conv->shstrndx) {
+		d = new_data(conv->file, oscn, shstr, shstr_size, ELF_T_BYTE,
 			     sh.sh_addralign);
 	} else if (ss->shrunk) {
-		d = new_data(kc->file, oscn, ss->kept,
+		d = new_data(conv->file, oscn, ss->kept,
 			     ss->nkept * sizeof(Elf64_Rela), ELF_T_RELA,
 			     sh.sh_addralign);
 	} else if (ks && ks->nadd) {
@@ -824,36 +782,36 @@ static int copy_section(struct kc *kc, Elf *out, size_t idx, char *shstr,
 		n = ks->nold + ks->nadd;
 		ks->merged = malloc(n * sizeof(Elf64_Rela));
 		if (!ks->merged) {
-			err("%s: out of memory", kc->file);
+			ERROR("%s: out of memory", conv->file);
 			return -1;
 		}
 		memcpy(ks->merged, ks->old, ks->nold * sizeof(Elf64_Rela));
 		memcpy(ks->merged + ks->nold, ks->add,
 		       ks->nadd * sizeof(Elf64_Rela));
-		d = new_data(kc->file, oscn, ks->merged,
+		d = new_data(conv->file, oscn, ks->merged,
 			     n * sizeof(Elf64_Rela), ELF_T_RELA,
 			     sh.sh_addralign);
 	} else {
 		raw = elf_rawdata(iscn, NULL);
 		if (!raw) {
-			err("%s: %s: cannot read: %s", kc->file,
-			    secname(kc, idx), elf_errmsg(-1));
+			ERROR("%s: %s: cannot read: %s", conv->file,
+			    secname(conv, idx), elf_errmsg(-1));
 			return -1;
 		}
-		d = new_data(kc->file, oscn, raw->d_buf, raw->d_size,
+		d = new_data(conv->file, oscn, raw->d_buf, raw->d_size,
 			     ELF_T_BYTE, raw->d_align);
 	}
 	return d ? 0 : -1;
 }
 
-static int add_klp_section(struct kc *kc, Elf *out, struct klp_sec *ks)
+static int add_klp_section(struct conversion *conv, Elf *out, struct klp_sec *ks)
 {
 	Elf_Scn *scn = elf_newscn(out);
 	GElf_Shdr sh = {
 		.sh_name = ks->name_off,
 		.sh_type = SHT_RELA,
 		.sh_flags = KLP_RELA_FLAGS,
-		.sh_link = kc->symndx,
+		.sh_link = conv->symndx,
 		.sh_info = ks->target,
 		.sh_entsize = sizeof(Elf64_Rela),
 		.sh_addralign = 8,
@@ -861,18 +819,18 @@ static int add_klp_section(struct kc *kc, Elf *out, struct klp_sec *ks)
 
 	if (!scn || elf_ndxscn(scn) != ks->index ||
 	    !gelf_update_shdr(scn, &sh)) {
-		err("%s: %s: cannot add section: %s", kc->file, ks->name,
+		ERROR("%s: %s: cannot add section: %s", conv->file, ks->name,
 		    elf_errmsg(-1));
 		return -1;
 	}
-	return new_data(kc->file, scn, ks->add, ks->nadd * sizeof(Elf64_Rela),
+	return new_data(conv->file, scn, ks->add, ks->nadd * sizeof(Elf64_Rela),
 			ELF_T_RELA, 8) ? 0 : -1;
 }
 
 /* Lay out and write the converted module to the open file FD. */
-static int write_elf(struct kc *kc, int fd)
+static int write_elf(struct conversion *conv, int fd)
 {
-	Elf_Data *shd = get_data(kc, kc->shstrndx, ELF_T_BYTE);
+	Elf_Data *shd = get_data(conv, conv->shstrndx, ELF_T_BYTE);
 	struct klp_sec **existing = NULL;
 	struct klp_sec *ks;
 	char *shstr = NULL;
@@ -884,19 +842,19 @@ static int write_elf(struct kc *kc, int fd)
 	if (!shd)
 		return -1;
 	if (!shd->d_buf && shd->d_size) {
-		err("%s: %s: the section name table has no data", kc->file,
-		    secname(kc, kc->shstrndx));
+		ERROR("%s: %s: the section name table has no data", conv->file,
+		    secname(conv, conv->shstrndx));
 		return -1;
 	}
 	out = elf_begin(fd, ELF_C_WRITE, NULL);
 	if (!out) {
-		err("%s: elf_begin: %s", kc->file, elf_errmsg(-1));
+		ERROR("%s: elf_begin: %s", conv->file, elf_errmsg(-1));
 		return -1;
 	}
-	shstr = malloc(shd->d_size + kc->shstr_add);
-	existing = calloc(kc->shnum, sizeof(*existing));
+	shstr = malloc(shd->d_size + conv->shstr_add);
+	existing = calloc(conv->shnum, sizeof(*existing));
 	if (!shstr || !existing) {
-		err("%s: out of memory", kc->file);
+		ERROR("%s: out of memory", conv->file);
 		goto out;
 	}
 
@@ -904,8 +862,8 @@ static int write_elf(struct kc *kc, int fd)
 	if (shd->d_size)
 		memcpy(shstr, shd->d_buf, shd->d_size);
 	size = shd->d_size;
-	for (i = 0; i < kc->nklp; i++) {
-		ks = kc->klp[i];
+	for (i = 0; i < conv->nklp; i++) {
+		ks = conv->klp[i];
 		if (!ks->name) {
 			existing[ks->index] = ks;
 			continue;
@@ -915,21 +873,21 @@ static int write_elf(struct kc *kc, int fd)
 		size += strlen(ks->name) + 1;
 	}
 
-	eh = kc->ehdr;
+	eh = conv->ehdr;
 	if (!gelf_newehdr(out, ELFCLASS64) || !gelf_update_ehdr(out, &eh)) {
-		err("%s: writing the ELF header: %s", kc->file,
+		ERROR("%s: writing the ELF header: %s", conv->file,
 		    elf_errmsg(-1));
 		goto out;
 	}
-	for (i = 1; i < kc->shnum; i++)
-		if (copy_section(kc, out, i, shstr, size, existing[i]))
+	for (i = 1; i < conv->shnum; i++)
+		if (copy_section(conv, out, i, shstr, size, existing[i]))
 			goto out;
-	for (i = 0; i < kc->nklp; i++)
-		if (kc->klp[i]->name && add_klp_section(kc, out, kc->klp[i]))
+	for (i = 0; i < conv->nklp; i++)
+		if (conv->klp[i]->name && add_klp_section(conv, out, conv->klp[i]))
 			goto out;
 
 	if (elf_update(out, ELF_C_WRITE) < 0) {
-		err("%s: writing: %s", kc->file, elf_errmsg(-1));
+		ERROR("%s: writing: %s", conv->file, elf_errmsg(-1));
 		goto out;
 	}
 	ret = 0;
@@ -942,18 +900,18 @@ out:
 }
 
 /* Copy the input file unchanged: there was nothing to convert. */
-static int write_raw(struct kc *kc, int fd)
+static int write_raw(struct conversion *conv, int fd)
 {
 	char buf[65536];
 	off_t off = 0;
 	ssize_t n, w, done;
 
 	for (;;) {
-		n = pread(kc->fd, buf, sizeof(buf), off);
+		n = pread(conv->fd, buf, sizeof(buf), off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			err("%s: read: %s", kc->file, strerror(errno));
+			ERROR("%s: read: %s", conv->file, strerror(errno));
 			return -1;
 		}
 		if (!n)
@@ -965,7 +923,7 @@ static int write_raw(struct kc *kc, int fd)
 				continue;
 			}
 			if (w <= 0) {
-				err("%s: write: %s", kc->file, strerror(errno));
+				ERROR("%s: write: %s", conv->file, strerror(errno));
 				return -1;
 			}
 		}
@@ -973,116 +931,88 @@ static int write_raw(struct kc *kc, int fd)
 	}
 }
 
-/*
- * Write OUT through a temporary file in its directory and rename it into
- * place, so that a failure never leaves a partial OUT behind.
- */
-static int write_output(struct kc *kc, const char *path, mode_t mode,
+/* Write OUT whole or not at all (atomic-file.h), with the input's mode. */
+static int write_output(struct conversion *conv, const char *path, mode_t mode,
 			bool changed)
 {
-	char *tmp;
-	int fd, ret;
+	struct atomic_file out = { 0 };
+	int ret;
 
-	if (asprintf(&tmp, "%s.klp-convert.XXXXXX", path) < 0) {
-		err("%s: out of memory", kc->file);
+	if (atomic_file_open(&out, path))
 		return -1;
-	}
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		err("%s: cannot create a temporary file next to it: %s", path,
-		    strerror(errno));
-		free(tmp);
-		return -1;
-	}
-	ret = changed ? write_elf(kc, fd) : write_raw(kc, fd);
-	if (!ret && fchmod(fd, mode & 07777)) {
-		err("%s: chmod: %s", tmp, strerror(errno));
-		ret = -1;
-	}
-	if (!ret && fsync(fd)) {
-		err("%s: fsync: %s", tmp, strerror(errno));
-		ret = -1;
-	}
-	if (close(fd) && !ret) {
-		err("%s: close: %s", tmp, strerror(errno));
-		ret = -1;
-	}
-	if (!ret && rename(tmp, path)) {
-		err("%s: rename: %s", path, strerror(errno));
-		ret = -1;
-	}
-	if (ret)
-		unlink(tmp);
-	free(tmp);
+	ret = changed ? write_elf(conv, out.fd) : write_raw(conv, out.fd);
+	if (!ret)
+		ret = atomic_file_commit(&out, mode);
+	atomic_file_discard(&out);
 	return ret;
 }
 
-static void free_kc(struct kc *kc)
+static void free_conversion(struct conversion *conv)
 {
 	size_t i;
 
-	for (i = 0; i < kc->nklp; i++) {
-		free(kc->klp[i]->name);
-		free(kc->klp[i]->add);
-		free(kc->klp[i]->merged);
-		free(kc->klp[i]);
+	for (i = 0; i < conv->nklp; i++) {
+		free(conv->klp[i]->name);
+		free(conv->klp[i]->add);
+		free(conv->klp[i]->merged);
+		free(conv->klp[i]);
 	}
-	free(kc->klp);
-	if (kc->secs)
-		for (i = 0; i < kc->shnum; i++)
-			free(kc->secs[i].kept);
-	free(kc->secs);
-	free(kc->objlen);
-	free(kc->syms);
-	if (kc->elf)
-		elf_end(kc->elf);
+	free(conv->klp);
+	if (conv->secs)
+		for (i = 0; i < conv->shnum; i++)
+			free(conv->secs[i].kept);
+	free(conv->secs);
+	free(conv->objlen);
+	free(conv->syms);
+	if (conv->elf)
+		elf_end(conv->elf);
 }
 
 /* Returns the exit status: 0, KC_EXIT_ERROR or KC_EXIT_INTERNAL. */
 static int convert(const char *in, const char *outpath)
 {
-	struct kc kc = { .file = in };
+	struct conversion conv = { .file = in };
 	struct stat ist, ost;
 	size_t nsyms, nrela;
 	bool changed;
 	int ret = -1;
 
-	kc.fd = open(in, O_RDONLY);
-	if (kc.fd < 0) {
-		err("%s: %s", in, strerror(errno));
+	conv.fd = open(in, O_RDONLY);
+	if (conv.fd < 0) {
+		ERROR("%s: %s", in, strerror(errno));
 		return KC_EXIT_ERROR;
 	}
-	if (fstat(kc.fd, &ist)) {
-		err("%s: %s", in, strerror(errno));
+	if (fstat(conv.fd, &ist)) {
+		ERROR("%s: %s", in, strerror(errno));
 		goto out;
 	}
-	kc.elf = elf_begin(kc.fd, ELF_C_READ, NULL);
-	if (!kc.elf) {
-		err("%s: %s", in, elf_errmsg(-1));
+	conv.elf = elf_begin(conv.fd, ELF_C_READ, NULL);
+	if (!conv.elf) {
+		ERROR("%s: %s", in, elf_errmsg(-1));
 		goto out;
 	}
-	if (check_header(&kc) || find_symtab(&kc) || convert_symbols(&kc) ||
-	    split_relocations(&kc) || verify(&kc))
+	if (check_header(&conv) || find_symtab(&conv) || convert_symbols(&conv) ||
+	    split_relocations(&conv) || verify(&conv))
 		goto out;
 
-	changed = kc.nconverted || kc.nmoved || kc.nunnamed;
+	changed = conv.nconverted || conv.nmoved || conv.nunnamed;
 	if (!changed && !stat(outpath, &ost) && ost.st_dev == ist.st_dev &&
 	    ost.st_ino == ist.st_ino)
 		ret = 0;	/* converted already: leave the file alone */
 	else
-		ret = write_output(&kc, outpath, ist.st_mode, changed);
+		ret = write_output(&conv, outpath, ist.st_mode, changed);
 	if (ret)
 		goto out;
 
-	totals(&kc, &nsyms, &nrela);
+	totals(&conv, &nsyms, &nrela);
 	fprintf(stderr, "%s: %s: %zu klp symbols, %zu relocations in %zu sections%s\n",
-		progname, in, nsyms, nrela, kc.nklp,
+		kbp_progname, in, nsyms, nrela, conv.nklp,
 		changed ? "" : " (nothing to convert)");
 out:
-	free_kc(&kc);
-	close(kc.fd);
-	if (kc.internal) {
-		err("internal error: this is a bug in kbuild-patch, not in the module's input; please report it, with the build log");
+	free_conversion(&conv);
+	close(conv.fd);
+	if (kbp_internal_errors) {
+		kbp_internal_hint();
 		return KC_EXIT_INTERNAL;
 	}
 	return ret ? KC_EXIT_ERROR : 0;
@@ -1096,17 +1026,20 @@ static void usage(FILE *f)
 		"livepatch symbols and .klp.rela.* sections (module-elf-format.rst).\n"
 		"  -d  debug output\n"
 		"Exit status: 0 converted, 1 bad input or environment error,\n"
-		"4 internal error (a bug: please report).\n", progname);
+		"4 internal error (a bug: please report).\n", kbp_progname);
 }
 
 int main(int argc, char **argv)
 {
 	int c;
 
+	kbp_progname = "klp-convert";
+	/* main() runs more than once in the fuzz harness. */
+	kbp_internal_errors = 0;
 	while ((c = getopt(argc, argv, "dh")) != -1) {
 		switch (c) {
 		case 'd':
-			debug = true;
+			kbp_debug = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -1121,7 +1054,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (elf_version(EV_CURRENT) == EV_NONE) {
-		err("libelf: %s", elf_errmsg(-1));
+		ERROR("libelf: %s", elf_errmsg(-1));
 		return 1;
 	}
 	return convert(argv[optind], argv[optind + 1]);

@@ -53,10 +53,10 @@ static void write_reason(struct writer *w, const struct symbol *sym,
 		fprintf(w->manifest, "changed code, but no fentry call (untraceable): carried as new code, reached by patching its callers\n");
 	else if (sym->untraceable)
 		fprintf(w->manifest, "caller of untraceable function %s, itself untraceable: carried as new code\n",
-			sym->caller_of ? sym->caller_of : "?");
+			sym->untraceable_callee ? sym->untraceable_callee : "?");
 	else if (sym->patch_caller && sym->status == ST_SAME)
 		fprintf(w->manifest, "caller of untraceable function %s: patched so that it calls its new copy\n",
-			sym->caller_of ? sym->caller_of : "?");
+			sym->untraceable_callee ? sym->untraceable_callee : "?");
 	else
 		fprintf(w->manifest, "changed code\n");
 }

@@ -13,13 +13,12 @@
  * This file carries the sections and symbols and runs the steps in
  * order (write_output); writer.h lists the files of the other steps.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "atomic-file.h"
 #include "diff.h"
 #include "klp-format.h"
 #include "log.h"
@@ -171,6 +170,7 @@ int write_output(struct diff_ctx *ctx, const char *path, const char *manifest)
 {
 	struct kbp_elf *p = ctx->patched;
 	struct writer w = { .ctx = ctx };
+	struct atomic_file obj = { 0 }, man = { 0 };
 	size_t i;
 	int ret = -1;
 
@@ -184,12 +184,11 @@ int write_output(struct diff_ctx *ctx, const char *path, const char *manifest)
 		goto out;
 	}
 	if (manifest) {
-		w.manifest = fopen(manifest, "w");
-		if (!w.manifest) {
-			ERROR("%s: cannot create: %s", manifest,
-			      strerror(errno));
+		if (atomic_file_open(&man, manifest))
 			goto out;
-		}
+		w.manifest = atomic_file_stream(&man);
+		if (!w.manifest)
+			goto out;
 	}
 	if (p->file && add_sym(&w, p->file, STB_LOCAL, STT_FILE, SHN_ABS,
 			       0, 0) < 0)
@@ -212,15 +211,26 @@ int write_output(struct diff_ctx *ctx, const char *path, const char *manifest)
 		goto out_ret;
 	if (add_macro_aliases(&w) || write_manifest_extras(&w))
 		goto out;
-	ret = write_elf(&w, path);
+	if (atomic_file_open(&obj, path))
+		goto out;
+	ret = write_elf(&w, obj.fd, path);
+	/* An internal error, even one that let the stages go on: no file. */
+	if (!ret && kbp_internal_errors)
+		ret = -1;
+	if (!ret)
+		ret = atomic_file_commit(&obj, atomic_file_new_mode(0644));
+	/* Both files appear, or neither does. */
+	if (!ret && manifest && atomic_file_commit(&man,
+						   atomic_file_new_mode(0644))) {
+		unlink(path);
+		ret = -1;
+	}
 	goto out_ret;
 out:
 	ret = -1;
 out_ret:
-	if (w.manifest && fclose(w.manifest) && !ret) {
-		ERROR("%s: %s", manifest, strerror(errno));
-		ret = -1;
-	}
+	atomic_file_discard(&obj);
+	atomic_file_discard(&man);
 	if (w.secs)
 		for (i = 1; i <= w.nr_secs; i++) {
 			free(w.secs[i].relas);

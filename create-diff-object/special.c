@@ -4,9 +4,10 @@
  * entry per site in the code (__jump_table, __bug_table, __ex_table,
  * .altinstructions, __mcount_loc, ...). An entry is kept when the code
  * it describes (its first relocation) is in an included function; what
- * the kept entry refers to is then included as well (its string, its
- * .altinstr_replacement code) or referred to in the running kernel (its
- * static key). __dyndbg descriptors are kept when the included code
+ * the kept entry refers to (its string, its .altinstr_replacement code)
+ * is then included by include.c, or referred to in the running kernel
+ * (its static key). This file only marks entries SPECIAL_KEPT; it never
+ * includes anything itself, so inclusion calls it and not the reverse. __dyndbg descriptors are kept when the included code
  * refers to a new one, .printk_index entries when the included code
  * prints their format. Alternative code (.altinstr_replacement,
  * .altinstr_aux) is kept by the byte, only what kept entries and included
@@ -141,27 +142,21 @@ void special_sections_free(struct diff_ctx *ctx)
 	free(ctx->special_entsize);
 }
 
-/* Keeps entry g of the special section sec, and what it refers to. */
+/*
+ * Keeps entry g of the special section sec; include.c then includes what
+ * it refers to.
+ */
 int special_keep_group(struct diff_ctx *ctx, struct section *sec, size_t g)
 {
-	size_t es = ctx->special_entsize[sec->index], n, k;
-	struct rela *r;
-	int ret;
+	size_t es = ctx->special_entsize[sec->index];
 
 	if (!es || g >= sec->size / es) {
 		ERROR("%s: %s: entry %zu of unknown size or out of range",
 		      ctx->display, sec->name, g);
 		return -1;
 	}
-	if (ctx->special_keep[sec->index][g])
-		return 0;
-	ctx->special_keep[sec->index][g] = 1;
-	r = kbp_relas_in(sec, g * es, (g + 1) * es, &n);
-	for (k = 0; k < n; k++) {
-		ret = include_reference(ctx, sec, &r[k]);
-		if (ret)
-			return ret;
-	}
+	if (ctx->special_keep[sec->index][g] == SPECIAL_DROPPED)
+		ctx->special_keep[sec->index][g] = SPECIAL_KEPT;
 	return 0;
 }
 
@@ -347,20 +342,18 @@ static unsigned long aux_block_end(struct diff_ctx *ctx,
  * the whole section, which holds the alternatives of every function of
  * the object (__init ones among them): a kept .altinstructions entry its
  * replacement, a function's "jmp 6f" its static_cpu_has() test in
- * .altinstr_aux. Other references keep the whole section. What the kept
- * code refers to is included in turn; output.c packs the kept bytes.
+ * .altinstr_aux. Other references keep the whole section. include.c
+ * includes what the kept code refers to; output.c packs the kept bytes.
  */
-int alt_code_keep(struct diff_ctx *ctx, const struct section *from,
-		  const struct rela *rela)
+void alt_code_keep(struct diff_ctx *ctx, const struct section *from,
+		   const struct rela *rela)
 {
 	struct section *sec = rela->sym->sec;
 	unsigned char *keep = ctx->special_keep[sec->index];
-	size_t from_es = ctx->special_entsize[from->index], i, n;
+	size_t from_es = ctx->special_entsize[from->index], i;
 	struct place t = rela_place(rela);
 	unsigned long start = 0, end = sec->size;
 	bool fresh = false;
-	struct rela *r;
-	int ret;
 
 	if (t.off >= 0 && (unsigned long)t.off <= sec->size) {
 		if (!strcmp(from->name, ".altinstructions") &&
@@ -378,20 +371,14 @@ int alt_code_keep(struct diff_ctx *ctx, const struct section *from,
 	if (end > sec->size)
 		end = sec->size;
 	for (i = start; i < end; i++) {
-		fresh |= !keep[i];
-		keep[i] = 1;
+		if (keep[i] != SPECIAL_DROPPED)
+			continue;
+		keep[i] = SPECIAL_KEPT;
+		fresh = true;
 	}
-	if (!fresh)
-		return 0;
-	DEBUG("%s: keeping %s+0x%lx..0x%lx", ctx->display, sec->name, start,
-	      end);
-	r = kbp_relas_in(sec, start, end, &n);
-	for (i = 0; i < n; i++) {
-		ret = include_reference(ctx, sec, &r[i]);
-		if (ret)
-			return ret;
-	}
-	return 0;
+	if (fresh)
+		DEBUG("%s: keeping %s+0x%lx..0x%lx", ctx->display, sec->name,
+		      start, end);
 }
 
 /* The places in data that the included code refers to, sorted. */
@@ -550,9 +537,13 @@ static int printk_index_include(struct diff_ctx *ctx, struct section *sec,
 	return ret;
 }
 
-int special_sections_include(struct diff_ctx *ctx, bool *changed)
+/*
+ * Keeps the entries that describe included code. *changed tells whether
+ * any entry was newly kept, whose references include.c must follow.
+ */
+int special_sections_keep(struct diff_ctx *ctx, bool *changed)
 {
-	size_t i, g, k;
+	size_t i, g;
 	int ret;
 
 	*changed = false;
@@ -573,7 +564,7 @@ int special_sections_include(struct diff_ctx *ctx, bool *changed)
 			struct rela *r;
 			size_t n;
 
-			if (ctx->special_keep[i][g])
+			if (ctx->special_keep[i][g] != SPECIAL_DROPPED)
 				continue;
 			r = kbp_relas_in(sec, g * es, (g + 1) * es, &n);
 			if (!n)
@@ -582,13 +573,8 @@ int special_sections_include(struct diff_ctx *ctx, bool *changed)
 			if (!anchor || !anchor->include ||
 			    !is_text_section(anchor))
 				continue;
-			ctx->special_keep[i][g] = 1;
+			ctx->special_keep[i][g] = SPECIAL_KEPT;
 			*changed = true;
-			for (k = 1; k < n; k++) {
-				ret = include_reference(ctx, sec, &r[k]);
-				if (ret)
-					return ret;
-			}
 		}
 	}
 	return 0;

@@ -101,7 +101,7 @@ static int plan_callers(struct diff_ctx *ctx, struct symbol *fn,
 			if (caller->status != ST_SAME || caller->patch_caller ||
 			    caller->untraceable)
 				continue;
-			caller->caller_of = fn->name;
+			caller->untraceable_callee = fn->name;
 			if (has_fentry(caller->twin)) {
 				caller->patch_caller = true;
 				printf("%s: %s has no fentry call: carried as new code, reached by patching its caller %s\n",

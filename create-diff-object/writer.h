@@ -87,6 +87,6 @@ int add_patched_functions(struct writer *w);
 int add_macro_aliases(struct writer *w);
 int write_manifest_extras(struct writer *w);
 /* elf-writer.c */
-int write_elf(struct writer *w, const char *path);
+int write_elf(struct writer *w, int fd, const char *path);
 
 #endif

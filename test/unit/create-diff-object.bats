@@ -13,10 +13,10 @@ setup_file() {
 	local p
 
 	cdo_build_tool
-	for p in body newfn string comment data sdata init notrace extref \
-		sympos_b sympos_c neigh clone locals locals_same bug fresh inline cold coldonly layout \
-		exit untraceable untraceable_ptr clonechg sched altbody altorphan renum coldstatic; do
-		cdo_build_pair "$p"
+	# Every fixture pair: cdo/NAME.orig.c and cdo/NAME.patched.c.
+	for p in "$CDO_FIX"/*.orig.c; do
+		p=${p##*/}
+		cdo_build_pair "${p%.orig.c}"
 	done
 	cdo_cc "$CDO_FIX/renum_peer.c" "$BATS_FILE_TMPDIR/orig"
 	cdo_cc "$CDO_FIX/sympos_a.c" "$BATS_FILE_TMPDIR/orig"
@@ -987,7 +987,6 @@ pidx_sites() {
 
 @test "printk index: the .printk_index entries of the included functions' printk sites come along, as fresh copies" {
 	local want got all fn
-	cdo_build_pair printkidx
 	cdo_fake_vmlinux "$BATS_FILE_TMPDIR/vmlinux-pidx" "$(cdo_orig printkidx)"
 	diff_pair printkidx "$BATS_FILE_TMPDIR/vmlinux-pidx" "$SYMVERS"
 	[ "$status" -eq 0 ]
@@ -1012,7 +1011,6 @@ pidx_sites() {
 
 @test "static calls: an exported key of a called exported trampoline is kept addressable for objtool; else nothing, or klp calls" {
 	local vm=$BATS_FILE_TMPDIR/vmlinux-sc sv=$BATS_FILE_TMPDIR/symvers-sc want k
-	cdo_build_pair staticcall
 	cdo_cc "$CDO_FIX/staticcall_lib.c" "$BATS_FILE_TMPDIR/orig"
 	cdo_fake_vmlinux "$vm" "$(cdo_orig staticcall)" "$BATS_FILE_TMPDIR/orig/staticcall_lib.o"
 	# Independently of the tool: the keys of the trampolines that the
@@ -1088,22 +1086,13 @@ pidx_sites() {
 # kbuild-patch.h (kmod/): the fixtures include the real header, on top of
 # stand-ins for the kernel headers it needs (cdo/kinclude).
 
-# macros_setup: builds the pairs that include kbuild-patch.h, a fake
-# vmlinux of their originals and a Module.symvers; sets VM_MAC, SV_MAC.
+# macros_setup: a fake vmlinux of the originals of the pairs that include
+# kbuild-patch.h (built by setup_file) and a Module.symvers; sets VM_MAC,
+# SV_MAC.
 macros_setup() {
-	local n v
 	VM_MAC=$BATS_FILE_TMPDIR/vmlinux-macros
 	SV_MAC=$BATS_FILE_TMPDIR/symvers-macros
 	if [ ! -e "$VM_MAC" ]; then
-		for n in macros ignonly printk statedup; do
-			for v in orig patched; do
-				mkdir -p "$BATS_FILE_TMPDIR/$v"
-				cp "$CDO_FIX/$n.$v.c" "$BATS_FILE_TMPDIR/$v/$n.c"
-				(cd "$BATS_FILE_TMPDIR/$v" && "$CDO_CC" "${CDO_KFLAGS[@]}" \
-					-I"$CDO_FIX/kinclude" -I"$CDO_UNIT_DIR/../../kmod" \
-					-c -o "$n.o" "$n.c")
-			done
-		done
 		cdo_fake_vmlinux "$VM_MAC" "$(cdo_orig macros)" "$(cdo_orig ignonly)" \
 			"$(cdo_orig printk)" "$(cdo_orig statedup)"
 		# The static call's key belongs to module mymod.
@@ -1321,22 +1310,14 @@ first_diff() {
 # Boot-time constants (arch/x86/include/asm/runtime-const.h): the fixtures
 # use the kernel's inline asm, from cdo/kinclude/asm/runtime-const.h.
 
-# rt_setup: builds the rtconst, rtshift and rtbad pairs, a fake vmlinux of
-# their originals and of rtconst_lib.c (which defines rtc_user_max), and a
-# Module.symvers that exports rtc_user_max; sets VM_RT and SV_RT.
+# rt_setup: a fake vmlinux of the originals of the rtconst, rtshift and
+# rtbad pairs (built by setup_file) and of rtconst_lib.c (which defines
+# rtc_user_max), and a Module.symvers that exports rtc_user_max; sets
+# VM_RT and SV_RT.
 rt_setup() {
-	local n v
 	VM_RT=$BATS_FILE_TMPDIR/vmlinux-rt
 	SV_RT=$BATS_FILE_TMPDIR/symvers-rt
 	[ ! -e "$VM_RT" ] || return 0
-	for n in rtconst rtshift rtbad; do
-		for v in orig patched; do
-			mkdir -p "$BATS_FILE_TMPDIR/$v"
-			cp "$CDO_FIX/$n.$v.c" "$BATS_FILE_TMPDIR/$v/$n.c"
-			(cd "$BATS_FILE_TMPDIR/$v" && "$CDO_CC" "${CDO_KFLAGS[@]}" \
-				-I"$CDO_FIX/kinclude" -c -o "$n.o" "$n.c")
-		done
-	done
 	cdo_cc "$CDO_FIX/rtconst_lib.c" "$BATS_FILE_TMPDIR/orig"
 	cdo_fake_vmlinux "$VM_RT" "$(cdo_orig rtconst)" "$(cdo_orig rtshift)" \
 		"$(cdo_orig rtbad)" "$(cdo_orig rtconst_lib)"
@@ -1449,4 +1430,29 @@ insn_at() {
 	[ "$status" -eq 2 ]
 	[[ $stderr == *"kernel/rtbad.o: rtb_get (.text.rtb_get): "*"not the placeholder"* ]]
 	[ ! -e "$OUT" ]
+}
+
+@test "output: the diff object and the manifest appear together or not at all, with no temporary file left" {
+	local dir=$BATS_TEST_TMPDIR/out
+	mkdir -p "$dir"
+	# The object can't take its name (a directory holds it): neither
+	# file is left, and nothing else in the directory.
+	mkdir "$dir/body.o"
+	run --separate-stderr "$CDO" --symbols "$VM_MISC" --symvers "$SYMVERS" \
+		--name kernel/body.o --manifest "$dir/body.manifest" \
+		"$(cdo_orig body)" "$(cdo_patched body)" "$dir/body.o"
+	echo "$stderr"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"$dir/body.o: rename: Is a directory"* ]]
+	ls -A "$dir"
+	[ "$(ls -A "$dir")" = body.o ]
+	[ -z "$(ls -A "$dir/body.o")" ]
+	# Both, with the mode a new file gets under the umask.
+	rmdir "$dir/body.o"
+	(umask 027 && "$CDO" --symbols "$VM_MISC" --symvers "$SYMVERS" \
+		--name kernel/body.o --manifest "$dir/body.manifest" \
+		"$(cdo_orig body)" "$(cdo_patched body)" "$dir/body.o")
+	[ "$(ls -A "$dir" | sort | tr '\n' ' ')" = "body.manifest body.o " ]
+	[ "$(stat -c %a "$dir/body.o" "$dir/body.manifest" | tr '\n' ' ')" = "640 640 " ]
+	readelf -SW "$dir/body.o" | grep -q ' \.text\.body_changed '
 }

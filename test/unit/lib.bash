@@ -48,13 +48,15 @@ cdo_build_tool() {
 }
 
 # cdo_cc SRC DIR [AS]: compile SRC as DIR/AS.c (default: SRC's name)
-# into DIR/AS.o.
+# into DIR/AS.o. The fixtures' headers: cdo/kinclude (the kernel's, cut
+# down) and kmod/ (kbuild-patch.h).
 cdo_cc() {
 	local src=$1 dir=$2 as=${3:-$(basename "$1" .c)}
 
 	mkdir -p "$dir"
 	cp "$src" "$dir/$as.c"
-	(cd "$dir" && "$CDO_CC" "${CDO_KFLAGS[@]}" -c -o "$as.o" "$as.c")
+	(cd "$dir" && "$CDO_CC" "${CDO_KFLAGS[@]}" -I"$CDO_FIX/kinclude" \
+		-I"$CDO_UNIT_DIR/../../kmod" -c -o "$as.o" "$as.c")
 }
 
 # cdo_build_pair NAME [AS]: cdo/NAME.orig.c -> orig/AS.o and

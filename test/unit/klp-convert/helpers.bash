@@ -44,7 +44,8 @@ build_klp_convert() {
 		return 0
 	fi
 	export KC="$BATS_FILE_TMPDIR/klp-convert"
-	gcc -O2 -g -Wall -Wextra -Werror -o "$KC" "$SRC_C" -lelf
+	gcc -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -o "$KC" \
+		"$SRC_C" "${SRC_C%/*}/log.c" "${SRC_C%/*}/atomic-file.c" -lelf
 }
 
 # tmpdir: the test's scratch directory (the file's one in setup_file).
