@@ -175,12 +175,13 @@ full_disk_diagnosis() {
 	return 1
 }
 
-# check_config_file: CONFIG must be an x86_64 kernel .config.
+# check_config_file CONFIG: CONFIG must be an x86_64 kernel .config.
 check_config_file() {
-	grep -qE '^CONFIG_[A-Z0-9_]+=' "$CONFIG" ||
-		die $EXIT_ERROR "$CONFIG is not a kernel config (no CONFIG_...= lines). Hint: use -c with the .config the kernel was built with, e.g. /boot/config-RELEASE"
-	grep -q '^CONFIG_X86_64=y' "$CONFIG" ||
-		die $EXIT_ERROR "$CONFIG is not an x86_64 kernel's config (no CONFIG_X86_64=y); kbuild-patch builds livepatches for x86_64 kernels only"
+	local config=$1
+	grep -qE '^CONFIG_[A-Z0-9_]+=' "$config" ||
+		die $EXIT_ERROR "$config is not a kernel config (no CONFIG_...= lines). Hint: use -c with the .config the kernel was built with, e.g. /boot/config-RELEASE"
+	grep -q '^CONFIG_X86_64=y' "$config" ||
+		die $EXIT_ERROR "$config is not an x86_64 kernel's config (no CONFIG_X86_64=y); kbuild-patch builds livepatches for x86_64 kernels only"
 }
 
 # source_version: VERSION.PATCHLEVEL.SUBLEVEL from the tree's Makefile.
