@@ -9,7 +9,7 @@
 # case_NAME function sets up the inputs (ARGS, ENVS, OUT) and its @test
 # line is "bad input: NAME". Most rows fail before anything is compiled.
 
-load corpus-lib
+load ../lib/corpus-lib
 
 # NAME, exit status, a fixed string of the message (what and what to do).
 ROWS=$(cat <<'EOF'

@@ -8,7 +8,7 @@
 # prove); and the GitLab CI pipeline in contrib/ checked and run.
 # test-kernel: noibt nojl
 
-load corpus-lib
+load ../lib/corpus-lib
 
 CI_TOOL=$REPO/scripts/kbuild-patch-ci
 PY=/usr/bin/python3	# Debian's, with python3-junitparser

@@ -2,8 +2,8 @@
 # kbuild-patch's command line: options, names, exit codes, the output
 # directory, the user's tree, and the installed command.
 
-load corpus-lib
-load ../unit/options-lib
+load ../lib/corpus-lib
+load ../lib/options-lib
 
 setup_file() {
 	corpus_setup

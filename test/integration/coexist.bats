@@ -18,8 +18,8 @@
 # shellcheck disable=SC2154 # $output and $status come from bats' run
 
 bats_require_minimum_version 1.5.0
-load corpus-lib
-load helpers
+load ../lib/corpus-lib
+load ../lib/helpers
 
 # The kernel's message when a patch can't take the function's ftrace site
 # (kernel/livepatch/patch.c, klp_patch_func), -16 being -EBUSY.
@@ -31,7 +31,7 @@ setup_file() {
 	kbp -o "$lp" "$CORPUS/meminfo.patch" >"$BATS_FILE_TMPDIR/lp.log" 2>&1 ||
 		{ cat "$BATS_FILE_TMPDIR/lp.log" >&2; return 1; }
 	mkdir -p "$kp"
-	cp "$CORPUS/coexist/Kbuild" "$CORPUS/coexist/kprobe-test.c" "$kp/"
+	cp "$INTEGRATION/coexist/Kbuild" "$INTEGRATION/coexist/kprobe-test.c" "$kp/"
 	chmod u+w "$kp"/*
 	kbp_build_ext_module "$kp"
 }

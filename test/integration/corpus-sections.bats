@@ -5,7 +5,7 @@
 # file. (corpus.bats checks that every patch has a test in one part.)
 # test-cost: long
 
-load corpus-lib
+load ../lib/corpus-lib
 
 setup_file() {
 	corpus_setup
@@ -235,10 +235,10 @@ setup_file() {
 	# the object's printk sites (pi_entry func and fmt, read through its
 	# relocations) that name one of them.
 	funcs=$(readelf -sW "$ko" | awk '$4 == "FUNC" && $7 != "UND" { print $8 }' | sort -u)
-	all=$(python3 "$CORPUS/kbp_elf.py" printk-sites "$obj" | sort)
+	all=$(python3 "$TESTLIB/kbp_elf.py" printk-sites "$obj" | sort)
 	rm -rf "$work"
 	want=$(awk -F'\t' 'NR == FNR { f[$1]; next } $1 in f' <(echo "$funcs") <(echo "$all"))
-	got=$(python3 "$CORPUS/kbp_elf.py" printk-sites "$ko" | sort)
+	got=$(python3 "$TESTLIB/kbp_elf.py" printk-sites "$ko" | sort)
 	echo "object: $all"
 	echo "module: $got"
 	[ -n "$want" ]
@@ -279,7 +279,7 @@ setup_file() {
 	corpus_lifecycle orc-stack
 	# Statically: each function of the module starts under a CALL entry
 	# of its own section's ORC data.
-	run "$CORPUS/check-orc" "$ko"
+	run "$TESTLIB/check-orc" "$ko"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ $output == *"hrtimer_nanosleep (.text.hrtimer_nanosleep+"*": ok"* ]]
@@ -289,7 +289,7 @@ setup_file() {
 	[ -n "$size" ]
 	dd if=/dev/zero of="$BATS_TEST_TMPDIR/noorc.ko" bs=1 seek=$((0x$off)) \
 		count=$((0x$size)) conv=notrunc status=none
-	run "$CORPUS/check-orc" "$BATS_TEST_TMPDIR/noorc.ko"
+	run "$TESTLIB/check-orc" "$BATS_TEST_TMPDIR/noorc.ko"
 	echo "$output"
 	[ "$status" -eq 1 ]
 	[[ $output == *"hrtimer_nanosleep (.text.hrtimer_nanosleep+"*"NOT COVERED"* ]]
@@ -303,14 +303,14 @@ setup_file() {
 		grep -qxF "version_proc_show [$MOD]" /sys/kernel/tracing/available_filter_functions'
 	export EXTRA_LOADED
 	corpus_lifecycle version-new-function
-	run "$CORPUS/check-mcount" "$ko"
+	run "$TESTLIB/check-mcount" "$ko"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ $output == *"version_proc_show (.text.version_proc_show+"*": in __mcount_loc"* ]]
 	# The control: without __mcount_loc the same check fails.
 	objcopy --remove-section=__mcount_loc --remove-section=.rela__mcount_loc \
 		"$ko" "$BATS_TEST_TMPDIR/nomcount.ko"
-	run "$CORPUS/check-mcount" "$BATS_TEST_TMPDIR/nomcount.ko"
+	run "$TESTLIB/check-mcount" "$BATS_TEST_TMPDIR/nomcount.ko"
 	echo "$output"
 	[ "$status" -eq 1 ]
 	[[ $output == *"version_proc_show (.text.version_proc_show+"*"NOT in __mcount_loc"* ]]

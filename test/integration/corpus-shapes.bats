@@ -5,7 +5,7 @@
 # file. (corpus.bats checks that every patch has a test in one part.)
 # test-cost: long
 
-load corpus-lib
+load ../lib/corpus-lib
 
 setup_file() {
 	corpus_setup
@@ -214,17 +214,17 @@ setup_file() {
 	# brings .printk_index statics, and gcc, which numbers a file's
 	# function-scope statics in one sequence, gives each other function's
 	# static another number in the patched build.
-	python3 "$CORPUS/kbp_elf.py" printk-sites "$work/patched/kernel/irq/proc.o" |
+	python3 "$TESTLIB/kbp_elf.py" printk-sites "$work/patched/kernel/irq/proc.o" |
 		grep -qF "show_interrupts	'kbp-irq-renumber"
 	for f in register_irq_proc show_interrupts; do
-		old=$(python3 "$CORPUS/kbp_elf.py" static-refs "$work/orig/kernel/irq/proc.o" "$f")
-		new=$(python3 "$CORPUS/kbp_elf.py" static-refs "$work/patched/kernel/irq/proc.o" "$f")
+		old=$(python3 "$TESTLIB/kbp_elf.py" static-refs "$work/orig/kernel/irq/proc.o" "$f")
+		new=$(python3 "$TESTLIB/kbp_elf.py" static-refs "$work/patched/kernel/irq/proc.o" "$f")
 		echo "$f: $old -> $new"
 		[ "$(wc -w <<<"$old")" -eq 1 ] && [ "$(wc -w <<<"$new")" -eq 1 ]
 		[ "${old%.*}" = "${new%.*}" ] && [ "$old" != "$new" ]
 		# The original's spelling is the running kernel's: kernel/irq/proc.c's
 		# block of K/vmlinux has it (sympos exits non-zero otherwise).
-		pos=$(python3 "$CORPUS/kbp_elf.py" sympos "$K/vmlinux" "$old" proc.c)
+		pos=$(python3 "$TESTLIB/kbp_elf.py" sympos "$K/vmlinux" "$old" proc.c)
 		[ "$(klp_sym_of "$ko" "$old")" = ".klp.sym.vmlinux.$old,$pos" ]
 		[ -z "$(klp_sym_of "$ko" "$new")" ]
 		grep -q "changed function: $f\$" <<<"$output"
@@ -241,12 +241,12 @@ setup_file() {
 	ko=$out/livepatch-static-local-same-name.ko
 	# Independently: in the original object, sched_rr_handler and
 	# sched_rt_handler each use a static local called mutex.
-	rr=$(python3 "$CORPUS/kbp_elf.py" static-refs "$work/orig/kernel/sched/build_policy.o" sched_rr_handler)
-	rt=$(python3 "$CORPUS/kbp_elf.py" static-refs "$work/orig/kernel/sched/build_policy.o" sched_rt_handler)
+	rr=$(python3 "$TESTLIB/kbp_elf.py" static-refs "$work/orig/kernel/sched/build_policy.o" sched_rr_handler)
+	rt=$(python3 "$TESTLIB/kbp_elf.py" static-refs "$work/orig/kernel/sched/build_policy.o" sched_rt_handler)
 	rm -rf "$work"
 	echo "sched_rr_handler: $rr, sched_rt_handler: $rt"
 	[ "${rr%.*}" = mutex ] && [ "${rt%.*}" = mutex ] && [ "$rr" != "$rt" ]
-	pos=$(python3 "$CORPUS/kbp_elf.py" sympos "$K/vmlinux" "$rr" build_policy.c)
+	pos=$(python3 "$TESTLIB/kbp_elf.py" sympos "$K/vmlinux" "$rr" build_policy.c)
 	[ "$(klp_sym_of "$ko" "$rr")" = ".klp.sym.vmlinux.$rr,$pos" ]
 	[ -z "$(klp_sym_of "$ko" "$rt")" ]
 	# The new code's mutex_lock() and mutex_unlock() take that one.
@@ -270,7 +270,7 @@ setup_file() {
 	stfu=$(readelf -sW "$K/vmlinux" | awk '$4 == "FILE" { f = $8 }
 		f == "drop_caches.c" && $4 == "OBJECT" && $8 ~ /^stfu\.[0-9]+$/ { print $8 }')
 	[ "$(wc -w <<<"$stfu")" -eq 1 ]
-	pos=$(python3 "$CORPUS/kbp_elf.py" sympos "$K/vmlinux" "$stfu" drop_caches.c)
+	pos=$(python3 "$TESTLIB/kbp_elf.py" sympos "$K/vmlinux" "$stfu" drop_caches.c)
 	# Before the load: writing 4 sets stfu, and the original code says
 	# nothing from then on. Once the patch is live, the new code must
 	# report that state (quiet 4) and stay quiet too; a fresh copy of

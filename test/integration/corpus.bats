@@ -7,7 +7,7 @@
 # corpus-sections.bats and corpus-shapes.bats.
 # test-cost: long
 
-load corpus-lib
+load ../lib/corpus-lib
 
 setup_file() {
 	corpus_setup
@@ -231,16 +231,16 @@ setup_file() {
 	local out=$BATS_TEST_TMPDIR/out ko off
 	corpus_build version-new-function "$out"
 	ko=$out/livepatch-version-new-function.ko
-	run "$CORPUS/check-endbr" "$ko"
+	run "$TESTLIB/check-endbr" "$ko"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	# klp_func.new_func takes the patched function's address.
 	[[ $output == *"version_proc_show: address taken, endbr64"* ]]
 	# The control: without its ENDBR the same function is caught.
 	cp "$ko" "$BATS_TEST_TMPDIR/noendbr.ko"
-	off=$(python3 "$CORPUS/kbp_elf.py" offset "$ko" version_proc_show)
+	off=$(python3 "$TESTLIB/kbp_elf.py" offset "$ko" version_proc_show)
 	printf '\x90\x90\x90\x90' | dd of="$BATS_TEST_TMPDIR/noendbr.ko" bs=1 seek="$off" conv=notrunc status=none
-	run "$CORPUS/check-endbr" "$BATS_TEST_TMPDIR/noendbr.ko"
+	run "$TESTLIB/check-endbr" "$BATS_TEST_TMPDIR/noendbr.ko"
 	echo "$output"
 	[ "$status" -eq 1 ]
 	[[ $output == *"version_proc_show: address taken, NO ENDBR"* ]]

@@ -10,8 +10,8 @@
 # v1 = cpuinfo-eperm + uts-v1; the cumulative v2 = uts-v2 +
 # kpagecount-eio, so v2 drops v1's cpuinfo_open change.
 
-load corpus-lib
-load helpers
+load ../lib/corpus-lib
+load ../lib/helpers
 
 CUM=$BATS_TEST_DIRNAME/cumulative
 

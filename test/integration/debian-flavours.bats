@@ -7,8 +7,8 @@
 # test-kernel: none
 # test-tier: slow
 
-load corpus-lib
-load debian-lib
+load ../lib/corpus-lib
+load ../lib/debian-lib
 
 setup_file() {
 	local rel

@@ -10,13 +10,13 @@
 # test-cost: long
 # test-kernel: none
 
-load corpus-lib
-load debian-lib
+load ../lib/corpus-lib
+load ../lib/debian-lib
 
 setup_file() {
 	tools_setup
 	DEB_DIR=${XDG_CACHE_HOME:-$HOME/.cache}/kbuild-patch/test-debian
-	DEB61=$CORPUS/debian-6.1
+	DEB61=$INTEGRATION/debian-6.1
 	REL61=$(debian_test_release_abi 6.1)
 	VMLINUZ61=$(debian_test_vmlinuz "$REL61" "$DEB_DIR")
 	KALLSYMS61=$BATS_FILE_TMPDIR/kallsyms-6.1

@@ -7,8 +7,8 @@
 # test-tier: slow
 # test-kernel: none
 
-load corpus-lib
-load debian-lib
+load ../lib/corpus-lib
+load ../lib/debian-lib
 
 setup_file() {
 	tools_setup

@@ -10,8 +10,8 @@
 # test-cost: long
 # test-kernel: none
 
-load corpus-lib
-load debian-lib
+load ../lib/corpus-lib
+load ../lib/debian-lib
 
 setup_file() {
 	debian_test_setup "$(debian_test_releases_fetched 1)"
@@ -42,7 +42,7 @@ setup_file() {
 }
 
 @test "debian: a fix in a stock module that calls the module's own static function builds (its symbols from the shipped .ko) and loads, the module loaded first and, separately, after the patch" {
-	local out=$BATS_TEST_TMPDIR/out ko bm dir=$CORPUS/debian-6.12 name=module-static-func
+	local out=$BATS_TEST_TMPDIR/out ko bm dir=$INTEGRATION/debian-6.12 name=module-static-func
 	bm=$(debian_test_module "$REL" binfmt_misc "$DEB_DIR")
 	# The premise, independently: scanarg is a static function of the
 	# stock module, which vmlinux doesn't have.
@@ -88,7 +88,7 @@ setup_file() {
 }
 
 @test "debian: the original objects' functions are the stock kernel's bytes (Debian's own flags); the patched ones aren't" {
-	local vmlinux=$BATS_TEST_TMPDIR/vmlinux out w1 w2 addr cstart cmp=$CORPUS/compare-function-bytes src
+	local vmlinux=$BATS_TEST_TMPDIR/vmlinux out w1 w2 addr cstart cmp=$TESTLIB/compare-function-bytes src
 	out=$(kbp_debian -o "$BATS_TEST_TMPDIR/out" --keep "$CORPUS/meminfo.patch" 2>&1)
 	w1=$(kept_work "$out")
 	# The kernel's own extract-vmlinux, from the source kbuild-patch used.

@@ -8,8 +8,8 @@
 # user's tree as it was, and the next run scans again.
 # test-cost: long
 
-load corpus-lib
-load debian-lib
+load ../lib/corpus-lib
+load ../lib/debian-lib
 
 setup_file() {
 	corpus_setup

@@ -3,7 +3,7 @@
 # running kernel: the original object's functions are byte for byte the
 # kernel's, once the fields that relocations fill in are masked.
 
-load corpus-lib
+load ../lib/corpus-lib
 
 setup_file() {
 	corpus_setup
@@ -17,7 +17,7 @@ kept_build() {
 }
 
 @test "original functions match the running kernel's bytes; patched ones don't" {
-	local w1 w2 cmp=$CORPUS/compare-function-bytes
+	local w1 w2 cmp=$TESTLIB/compare-function-bytes
 	w1=$(kept_build "$CORPUS/meminfo.patch")
 	w2=$(kept_build "$CORPUS/consoles-sympos.patch")
 	run "$cmp" "$w1/orig/fs/proc/meminfo.o" "$K/vmlinux" meminfo_proc_show

@@ -12,7 +12,7 @@
 # test-cost: long
 # test-tier: slow
 
-load corpus-lib
+load ../lib/corpus-lib
 
 setup_file() {
 	corpus_setup

@@ -10,8 +10,8 @@
 #            finishing; kbuild-patch-wait names it with its kernel stack.
 # The guest halves are in test/integration/load/.
 
-load corpus-lib
-load helpers
+load ../lib/corpus-lib
+load ../lib/helpers
 
 LOAD=$BATS_TEST_DIRNAME/load
 

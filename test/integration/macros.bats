@@ -8,9 +8,9 @@
 # tools/testing/selftests/livepatch/test-callbacks.sh).
 # test-cost: long
 
-load corpus-lib
+load ../lib/corpus-lib
 
-MACROS=$CORPUS/macros
+MACROS=$INTEGRATION/macros
 
 setup_file() {
 	corpus_setup
@@ -70,7 +70,7 @@ callback_log() {
 	ko=$BATS_TEST_TMPDIR/out/livepatch-callbacks.ko
 	# The kernel calls the callbacks through klp_callbacks' pointers: the
 	# functions they point to need ENDBR (IBT, which TCG doesn't check).
-	run "$CORPUS/check-endbr" "$ko"
+	run "$TESTLIB/check-endbr" "$ko"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$(grep -c 'address taken, endbr64$' <<<"$output")" -ge 8 ]

@@ -12,7 +12,7 @@
 # __jump_table entries instead.
 # test-kernel: noibt nojl
 
-load corpus-lib
+load ../lib/corpus-lib
 
 setup_file() {
 	K_MAIN=$("$REPO/test/kernel/build-test-kernel" | tail -1)

@@ -15,7 +15,7 @@
 # unload. (The refusals don't depend on objtool; corpus.bats runs them.)
 # test-kernel: noibt nojl
 
-load corpus-lib
+load ../lib/corpus-lib
 
 setup_file() {
 	corpus_setup noibt nojl
@@ -60,7 +60,7 @@ loadable_patches() {
 		{ r += $2; t += $3; c += $4; n++ } END { exit bad || !r || !t || !c || n < 20 }' \
 		"$BATS_TEST_TMPDIR/sites"
 	# Every function starts under a CALL entry of its own ORC data.
-	run "$CORPUS/check-orc" "$out/livepatch-combined.ko"
+	run "$TESTLIB/check-orc" "$out/livepatch-combined.ko"
 	echo "$output"
 	[ "$status" -eq 0 ]
 }
@@ -99,7 +99,7 @@ loadable_patches() {
 	objtool_sites "$ko" >"$BATS_TEST_TMPDIR/sites"
 	cat "$BATS_TEST_TMPDIR/sites"
 	grep -q '^\.text\.meminfo_proc_show [1-9][0-9]* [0-9]* [0-9]* | 0 0 0$' "$BATS_TEST_TMPDIR/sites"
-	run "$CORPUS/check-orc" "$ko"
+	run "$TESTLIB/check-orc" "$ko"
 	echo "$output"
 	[ "$status" -eq 1 ]
 	cat >"$guest" <<-'EOF'

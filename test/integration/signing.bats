@@ -5,8 +5,8 @@
 # (K/build/certs/signing_key.pem, certificate signing_key.x509); booted
 # with module.sig_enforce=1 it loads only modules signed with that key.
 
-load corpus-lib
-load helpers
+load ../lib/corpus-lib
+load ../lib/helpers
 
 setup_file() {
 	corpus_setup

@@ -5,8 +5,8 @@
 # patches, the kernel's build directory, the running kernel's sysfs and
 # ftrace lists, objdump of the objects.
 
-load corpus-lib
-load helpers
+load ../lib/corpus-lib
+load ../lib/helpers
 
 setup_file() {
 	corpus_setup

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # valgrind: create-diff-object and klp-convert on real kernel objects
-# (test/integration/meminfo.patch against the test kernel) make no memory
+# (test/integration/corpus/meminfo.patch against the test kernel) make no memory
 # errors and leak nothing definitely. The tools of an installed copy are
 # replaced by wrappers that run the real ones under valgrind, so the
 # pipeline calls them with exactly its own arguments.
@@ -8,7 +8,7 @@
 # suites of both tools under ASan and UBSan in CI.
 # test-tier: slow
 
-load corpus-lib
+load ../lib/corpus-lib
 
 setup_file() {
 	corpus_setup

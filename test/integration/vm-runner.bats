@@ -6,7 +6,7 @@
 # shellcheck disable=SC2154,SC2030,SC2031 # bats sets $stderr; tests are subshells
 
 bats_require_minimum_version 1.5.0
-load helpers
+load ../lib/helpers
 
 setup_file() {
 	K=$(kbp_test_kernel)

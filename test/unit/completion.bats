@@ -3,7 +3,7 @@
 # sourced in this shell, driven through COMP_WORDS/COMP_CWORD like bash
 # does, and checked against kbuild-patch --help.
 
-load options-lib
+load ../lib/options-lib
 
 setup() {
 	REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)

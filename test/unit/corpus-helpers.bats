@@ -1,10 +1,10 @@
 #!/usr/bin/env bats
-# The corpus tests' own ELF helpers (test/integration/corpus-lib.bash), on
+# The corpus tests' own ELF helpers (test/lib/corpus-lib.bash), on
 # small objects made here, so that a helper that counts wrongly under
 # one awk or the other (make check runs this file under mawk and again
 # under gawk) fails here rather than passing a corpus test vacuously.
 
-load ../integration/corpus-lib
+load ../lib/corpus-lib
 
 setup_file() {
 	local d=$BATS_FILE_TMPDIR

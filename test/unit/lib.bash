@@ -10,8 +10,8 @@
 # versions of a pair carry the same STT_FILE name, as in a kernel build.
 
 CDO_UNIT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=test/elf-lib.bash
-. "$CDO_UNIT_DIR/../elf-lib.bash"
+# shellcheck source=test/lib/elf-lib.bash
+. "$CDO_UNIT_DIR/../lib/elf-lib.bash"
 CDO_FIX="$CDO_UNIT_DIR/cdo"
 CDO_SRC=${CDO_SRC:-"$CDO_UNIT_DIR/../../create-diff-object"}
 

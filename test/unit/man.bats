@@ -2,7 +2,7 @@
 # The man pages: each command's page documents exactly the options its
 # --help lists (both ways), and every page renders without a warning.
 
-load options-lib
+load ../lib/options-lib
 
 setup_file() {
 	REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)

@@ -1,13 +1,17 @@
 # corpus-lib.bash: helpers for the patch corpus tests (corpus.bats).
-# Each test/integration/NAME.patch has a NAME-LOADED.test guest check or
+# Each test/integration/corpus/NAME.patch has a NAME-LOADED.test guest check or
 # a NAME.fail expectation; see design.md, "Integration tests".
 # shellcheck shell=bash
 # shellcheck disable=SC2154 # $output and $status come from bats' run
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-CORPUS=$REPO/test/integration
-# shellcheck source=test/elf-lib.bash
-. "$REPO/test/elf-lib.bash"
+# The patch corpus; the integration suites with their fixture
+# directories (macros/, coexist/, ...); the tests' helper programs.
+CORPUS=$REPO/test/integration/corpus
+INTEGRATION=$REPO/test/integration
+TESTLIB=$REPO/test/lib
+# shellcheck source=test/lib/elf-lib.bash
+. "$TESTLIB/elf-lib.bash"
 
 # Sets K (the test kernel) and builds the tools; call from setup_file.
 # Arguments are passed to build-test-kernel: "corpus_setup nojl" makes K
@@ -21,7 +25,7 @@ corpus_setup() {
 # Builds the tools, for a suite without the test kernel (the stock Debian
 # ones, tagged "# test-kernel: none", which run while it builds).
 tools_setup() {
-	export REPO CORPUS
+	export REPO CORPUS INTEGRATION TESTLIB
 	make -s -C "$REPO" tools >&2
 }
 
@@ -133,7 +137,7 @@ vm_run() {
 # path. NAME.vm files name it as --module "$(kbp_dl_task)".
 kbp_dl_task() {
 	local bin=$BATS_FILE_TMPDIR/kbp-dl-task
-	[ -x "$bin" ] || gcc -static -O2 -Wall -Wextra -Werror -o "$bin" "$CORPUS/kbp-dl-task.c" >&2
+	[ -x "$bin" ] || gcc -static -O2 -Wall -Wextra -Werror -o "$bin" "$TESTLIB/kbp-dl-task.c" >&2
 	echo "$bin"
 }
 
