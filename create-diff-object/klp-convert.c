@@ -152,6 +152,27 @@ static Elf_Data *get_data(struct conversion *conv, size_t idx, Elf_Type type)
  * sscanf(".klp.sym.%55[^.].%511[^,],%lu"), but require that the whole
  * name is consumed. Returns the OBJNAME length, or 0 with *why set.
  */
+/*
+ * The length of the non-empty field at s that delim ends, at most max;
+ * else 0, with *why set to missing or too_long.
+ */
+static size_t klp_sym_field(const char *s, const char *delim, size_t max,
+			    const char *missing, const char *too_long,
+			    const char **why)
+{
+	size_t len = strcspn(s, delim);
+
+	if (!len || !s[len]) {
+		*why = missing;
+		return 0;
+	}
+	if (len > max) {
+		*why = too_long;
+		return 0;
+	}
+	return len;
+}
+
 static size_t parse_klp_sym(const char *name, const char **why)
 {
 	const char *obj = name + strlen(KLP_SYM_PREFIX);
@@ -159,25 +180,19 @@ static size_t parse_klp_sym(const char *name, const char **why)
 	size_t objlen, symlen;
 	char *end;
 
-	objlen = strcspn(obj, ".");
-	if (!objlen || !obj[objlen]) {
-		*why = "no OBJNAME followed by '.'";
+	objlen = klp_sym_field(obj, ".", KLP_OBJNAME_MAX,
+			       "no OBJNAME followed by '.'",
+			       "OBJNAME is longer than 55 characters (MODULE_NAME_LEN)",
+			       why);
+	if (!objlen)
 		return 0;
-	}
-	if (objlen > KLP_OBJNAME_MAX) {
-		*why = "OBJNAME is longer than 55 characters (MODULE_NAME_LEN)";
-		return 0;
-	}
 	sym = obj + objlen + 1;
-	symlen = strcspn(sym, ",");
-	if (!symlen || !sym[symlen]) {
-		*why = "no SYMNAME followed by ',SYMPOS'";
+	symlen = klp_sym_field(sym, ",", KLP_SYMNAME_MAX,
+			       "no SYMNAME followed by ',SYMPOS'",
+			       "SYMNAME is longer than 511 characters (KSYM_NAME_LEN)",
+			       why);
+	if (!symlen)
 		return 0;
-	}
-	if (symlen > KLP_SYMNAME_MAX) {
-		*why = "SYMNAME is longer than 511 characters (KSYM_NAME_LEN)";
-		return 0;
-	}
 	pos = sym + symlen + 1;
 	if (*pos < '0' || *pos > '9') {
 		*why = "SYMPOS is not a decimal number";

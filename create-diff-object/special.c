@@ -261,16 +261,20 @@ static struct symbol *replacement_owner(struct diff_ctx *ctx,
 
 /*
  * .altinstr_aux: static_cpu_has() jumps from the function ("jmp 6f") to
- * its feature test there, which jumps back. The test at off is the one
- * that the nearest such jump at or before off leads to.
+ * its feature test there, which jumps back. Of the jumps from code into
+ * sec, *before is the one that lands nearest at or before off (NULL if
+ * none), and *next where the first one after off lands (sec's end if
+ * none): the test at off is *before's, and it ends at *next.
  */
-static struct symbol *aux_owner(struct diff_ctx *ctx,
-				const struct section *sec, unsigned long off)
+static void aux_jumps_near(struct diff_ctx *ctx, const struct section *sec,
+			   unsigned long off, const struct rela **before,
+			   unsigned long *next)
 {
-	const struct rela *best = NULL;
 	long best_off = -1;
 	size_t i, j;
 
+	*before = NULL;
+	*next = sec->size;
 	for (i = 1; i < ctx->patched->nr_secs; i++) {
 		const struct section *text = &ctx->patched->secs[i];
 
@@ -284,14 +288,28 @@ static struct symbol *aux_owner(struct diff_ctx *ctx,
 			if (r->sym->sec != sec)
 				continue;
 			p = rela_place(r);
-			if (p.off < 0 || (unsigned long)p.off > off ||
-			    p.off <= best_off)
+			if (p.off < 0)
 				continue;
-			best = r;
-			best_off = p.off;
+			if ((unsigned long)p.off <= off && p.off > best_off) {
+				*before = r;
+				best_off = p.off;
+			} else if ((unsigned long)p.off > off &&
+				   (unsigned long)p.off < *next) {
+				*next = p.off;
+			}
 		}
 	}
-	return best ? function_at(best->in, best->offset) : NULL;
+}
+
+/* The function whose static_cpu_has() test in .altinstr_aux is at off. */
+static struct symbol *aux_owner(struct diff_ctx *ctx,
+				const struct section *sec, unsigned long off)
+{
+	const struct rela *before;
+	unsigned long next;
+
+	aux_jumps_near(ctx, sec, off, &before, &next);
+	return before ? function_at(before->in, before->offset) : NULL;
 }
 
 /*
@@ -313,28 +331,11 @@ struct symbol *alt_code_owner(struct diff_ctx *ctx, const struct section *sec,
 static unsigned long aux_block_end(struct diff_ctx *ctx,
 				   const struct section *sec, unsigned long off)
 {
-	unsigned long end = sec->size;
-	size_t i, j;
+	const struct rela *before;
+	unsigned long next;
 
-	for (i = 1; i < ctx->patched->nr_secs; i++) {
-		const struct section *text = &ctx->patched->secs[i];
-
-		if (!is_text_section(text) || is_alt_code_section(text) ||
-		    !text->rela)
-			continue;
-		for (j = 0; j < text->rela->nr_relas; j++) {
-			const struct rela *r = &text->rela->relas[j];
-			struct place p;
-
-			if (r->sym->sec != sec)
-				continue;
-			p = rela_place(r);
-			if (p.off > 0 && (unsigned long)p.off > off &&
-			    (unsigned long)p.off < end)
-				end = p.off;
-		}
-	}
-	return end;
+	aux_jumps_near(ctx, sec, off, &before, &next);
+	return next;
 }
 
 /*
