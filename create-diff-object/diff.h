@@ -119,7 +119,6 @@ struct symbol *alt_code_owner(struct diff_ctx *ctx, const struct section *sec,
 void special_sections_free(struct diff_ctx *ctx);
 
 /* runtime-const.c: boot-time constants (runtime_ptr_*, runtime_shift_*) */
-bool is_runtime_const_section(const struct section *sec);
 int runtime_const_rewrite(struct diff_ctx *ctx);
 void runtime_const_free(struct diff_ctx *ctx);
 

@@ -602,6 +602,14 @@ bool is_init_section(const struct section *sec)
 	       !strcmp(sec->name, ".head.text");
 }
 
+bool is_runtime_const_section(const struct section *sec)
+{
+	return !strncmp(sec->name, RUNTIME_PTR_PREFIX,
+			strlen(RUNTIME_PTR_PREFIX)) ||
+	       !strncmp(sec->name, RUNTIME_SHIFT_PREFIX,
+			strlen(RUNTIME_SHIFT_PREFIX));
+}
+
 bool is_cold_part(const struct symbol *sym)
 {
 	const char *p = strstr(sym->name, ".cold");

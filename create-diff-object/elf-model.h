@@ -136,6 +136,14 @@ struct symbol *cold_parent(const struct kbp_elf *kelf,
 			    const struct symbol *cold);
 /* .init.*, .exit.* and .head.text: code that runs once or never again. */
 bool is_init_section(const struct section *sec);
+/*
+ * runtime_ptr_NAME and runtime_shift_NAME: the tables of boot-time
+ * constants (arch/x86/include/asm/runtime-const.h) that the kernel
+ * patches into its own code at boot, never into a module's.
+ */
+#define RUNTIME_PTR_PREFIX	"runtime_ptr_"
+#define RUNTIME_SHIFT_PREFIX	"runtime_shift_"
+bool is_runtime_const_section(const struct section *sec);
 
 /*
  * Offsets and addends from the input are any 64-bit values in a corrupt

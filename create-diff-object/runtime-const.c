@@ -24,18 +24,10 @@
 #include "diff.h"
 #include "log.h"
 
-#define RC_PTR		"runtime_ptr_"
-#define RC_SHIFT	"runtime_shift_"
 #define RC_PLACEHOLDER	0x0123456789abcdefULL
 /* REX.W B8+r imm64: the immediate starts 2 bytes into the instruction. */
 #define RC_MOVABS_LEN	10
 #define RC_IMM_OFF	2
-
-bool is_runtime_const_section(const struct section *sec)
-{
-	return !strncmp(sec->name, RC_PTR, strlen(RC_PTR)) ||
-	       !strncmp(sec->name, RC_SHIFT, strlen(RC_SHIFT));
-}
 
 /* One placeholder to rewrite: the movabs at insn of sec. */
 struct rc_site {
@@ -198,9 +190,10 @@ static int plan_ptr(struct diff_ctx *ctx, const struct section *table,
 static int plan_table(struct diff_ctx *ctx, const struct section *table,
 		      struct rc_plan *plan)
 {
-	bool shift = !strncmp(table->name, RC_SHIFT, strlen(RC_SHIFT));
+	bool shift = !strncmp(table->name, RUNTIME_SHIFT_PREFIX,
+			      strlen(RUNTIME_SHIFT_PREFIX));
 	const char *name = table->name +
-			   strlen(shift ? RC_SHIFT : RC_PTR);
+			   strlen(shift ? RUNTIME_SHIFT_PREFIX : RUNTIME_PTR_PREFIX);
 	const struct section *rsec = table->rela;
 	size_t i;
 	int ret;
