@@ -1,4 +1,6 @@
 # shellcheck shell=bash
+# SC2015: "TEST && TEST || die ..." is meant: die when either test fails.
+# shellcheck disable=SC2015
 # lib/depscan.bash: which objects of the kernel's config are built from a
 # file, without the kernel's build directory and without building the
 # kernel (sourced by kbuild-patch, which provides run, kmake, in_view,
@@ -72,7 +74,7 @@ depscan_commands() {
 	kmake -n -k -Oline KCFLAGS="$KCFLAGS_DIFF" OBJECT_FILES_NON_STANDARD=y \
 		"$@" >"$out.make-n" 2>>"$LOG" || true
 	awk -v srctree="$src" -f "$KBP_LIB/compile-commands.awk" "$out.make-n" >"$out" ||
-		die $EXIT_ERROR "reading the compile commands of make -n $* ($out.make-n) failed"
+		die "$EXIT_ERROR" "reading the compile commands of make -n $* ($out.make-n) failed"
 	# (Kept when it printed none, to be read.)
 	[ ! -s "$out" ] || rm -f "$out.make-n"
 }
@@ -93,7 +95,7 @@ depscan_prepare() {
 	fault_point scan:1
 	depscan_commands "$src" "$scan/commands" vmlinux modules
 	[ -s "$scan/commands" ] ||
-		die $EXIT_ERROR "make -n printed no compile command for this config; see $scan/commands.make-n and the log $LOG"
+		die "$EXIT_ERROR" "make -n printed no compile command for this config; see $scan/commands.make-n and the log $LOG"
 	# Only x86 of the architectures; not the documentation or tools.
 	dirs=$(cd "$src" && find . -mindepth 1 -maxdepth 1 -type d ! -name arch \
 		! -name Documentation ! -name tools ! -name .git -printf '%P\n' | sort)
@@ -186,8 +188,9 @@ depscan_deps() {
 	[ -s "$cmds" ] || return 0
 	phase "finding the users among $(wc -l <"$cmds") candidate object(s) (the preprocessor's dependencies; cached)"
 	fault_point scan:3 cc1
+	# shellcheck disable=SC2016 # the inner shell expands $0 and $1
 	run in_view clean xargs -d '\n' -n 1 -P "$jobs" sh -c 'cd "$0" && eval "$1"' "$obj" <"$cmds" ||
-		die $EXIT_ERROR "the preprocessor failed on an object built from the changed file; see the log $LOG"
+		die "$EXIT_ERROR" "the preprocessor failed on an object built from the changed file; see the log $LOG"
 	rm -f "$cmds"
 }
 
@@ -195,6 +198,9 @@ depscan_deps() {
 depscan_dep_fresh() {
 	local newer
 	[ -e "$1" ] || return 1
+	# tr turns blanks and line continuations into line breaks; the file
+	# is only read (the inner shell's $0 names it for find -newer).
+	# shellcheck disable=SC1003,SC2020,SC2094,SC2016
 	newer=$(tr -s ' \\' '\n\n' <"$1" | grep '^/' | sort -u |
 		xargs -r -d '\n' sh -c 'find "$@" -newer "$0" -print -quit 2>/dev/null' "$1")
 	[ -z "$newer" ]

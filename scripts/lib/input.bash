@@ -1,4 +1,6 @@
 # shellcheck shell=bash
+# SC2015: "TEST && TEST || die ..." is meant: die when either test fails.
+# shellcheck disable=SC2015
 # lib/input.bash: the checks of kbuild-patch's input that fail early,
 # each with what to do (sourced by kbuild-patch; bad-input.bats tests
 # them): tools and their packages, the patches, the output directory and
@@ -20,7 +22,7 @@ need_tools() {
 	local t
 	for t in "$@"; do
 		command -v "$t" >/dev/null ||
-			die $EXIT_ERROR "$t is not installed (needed to build the module); install it: apt-get install $(tool_package "$t")"
+			die "$EXIT_ERROR" "$t is not installed (needed to build the module); install it: apt-get install $(tool_package "$t")"
 	done
 }
 
@@ -102,29 +104,29 @@ path_policy() {
 check_patch_file() {
 	local p=$1 sections path flags policy total=0 n
 	if ! grep -q '[^[:space:]]' "$p"; then
-		die $EXIT_ERROR "patch $p is empty: it has no hunks, so there is nothing to build. Hint: check that the diff that made it (git diff, diff -u) printed the change"
+		die "$EXIT_ERROR" "patch $p is empty: it has no hunks, so there is nothing to build. Hint: check that the diff that made it (git diff, diff -u) printed the change"
 	fi
 	sections=$(patch_sections "$p")
 	[ -n "$sections" ] ||
-		die $EXIT_ERROR "$p is not a patch: it has no unified diff in it (no '--- a/FILE', '+++ b/FILE' and '@@' hunk lines). Hint: give a patch made by git diff, git format-patch or diff -u"
+		die "$EXIT_ERROR" "$p is not a patch: it has no unified diff in it (no '--- a/FILE', '+++ b/FILE' and '@@' hunk lines). Hint: give a patch made by git diff, git format-patch or diff -u"
 	while IFS=$'\t' read -r path flags; do
 		n=${flags##*hunks=}
 		total=$((total + n))
 		[ "$path" != -context- ] || continue
 		case " $flags" in
-		*" binary "*) die $EXIT_UNSUPPORTED "$path: the patch changes a binary file (git binary diff); a livepatch can only carry changes to C code. Hint: drop that part of the patch" ;;
-		*" rename "*) die $EXIT_UNSUPPORTED "$path: the patch renames or copies a file (to this name); that can't be live patched" ;;
-		*" create "*) die $EXIT_UNSUPPORTED "$path: the patch creates a file; that can't be live patched. Hint: put new functions in a file the kernel already builds" ;;
-		*" delete "*) die $EXIT_UNSUPPORTED "$path: the patch deletes a file; that can't be live patched" ;;
+		*" binary "*) die "$EXIT_UNSUPPORTED" "$path: the patch changes a binary file (git binary diff); a livepatch can only carry changes to C code. Hint: drop that part of the patch" ;;
+		*" rename "*) die "$EXIT_UNSUPPORTED" "$path: the patch renames or copies a file (to this name); that can't be live patched" ;;
+		*" create "*) die "$EXIT_UNSUPPORTED" "$path: the patch creates a file; that can't be live patched. Hint: put new functions in a file the kernel already builds" ;;
+		*" delete "*) die "$EXIT_UNSUPPORTED" "$path: the patch deletes a file; that can't be live patched" ;;
 		esac
 		policy=$(path_policy "$path")
 		case $policy in
-		refuse\ *) die $EXIT_UNSUPPORTED "$path: ${policy#refuse }" ;;
+		refuse\ *) die "$EXIT_UNSUPPORTED" "$path: ${policy#refuse }" ;;
 		ignore\ *) warn "$path: ${policy#ignore }: its change is ignored" ;;
 		esac
 	done <<<"$sections"
 	[ "$total" -gt 0 ] ||
-		die $EXIT_ERROR "patch $p has no hunks: it changes no file's contents, so there is nothing to build. Hint: check that the diff that made it printed the change"
+		die "$EXIT_ERROR" "patch $p has no hunks: it changes no file's contents, so there is nothing to build. Hint: check that the diff that made it printed the change"
 }
 
 # Output directory: created if missing, and on failure removed again
@@ -137,14 +139,14 @@ prepare_outdir() {
 		d=$(dirname "$d")
 	done
 	err=$(mkdir -p -- "$OUTDIR" 2>&1) ||
-		die $EXIT_ERROR "cannot create output directory $OUTDIR: ${err##*: }. Hint: use -o with a directory you can write"
+		die "$EXIT_ERROR" "cannot create output directory $OUTDIR: ${err##*: }. Hint: use -o with a directory you can write"
 	if ! probe=$(mktemp "$OUTDIR/.kbuild-patch-probe.XXXXXX" 2>&1); then
 		unwind_outdir
-		die $EXIT_ERROR "output directory $OUTDIR is not writable: ${probe##*: }. Hint: use -o with a writable directory"
+		die "$EXIT_ERROR" "output directory $OUTDIR is not writable: ${probe##*: }. Hint: use -o with a writable directory"
 	fi
 	rm -f -- "$probe"
 	check_space "$OUTDIR" 8 "the module" "free space there or use -o with another directory" ||
-		{ unwind_outdir; exit $EXIT_ERROR; }
+		{ unwind_outdir; exit "$EXIT_ERROR"; }
 }
 unwind_outdir() {	# on failure: remove the directories this run created
 	local d
@@ -179,63 +181,66 @@ full_disk_diagnosis() {
 check_config_file() {
 	local config=$1
 	grep -qE '^CONFIG_[A-Z0-9_]+=' "$config" ||
-		die $EXIT_ERROR "$config is not a kernel config (no CONFIG_...= lines). Hint: use -c with the .config the kernel was built with, e.g. /boot/config-RELEASE"
+		die "$EXIT_ERROR" "$config is not a kernel config (no CONFIG_...= lines). Hint: use -c with the .config the kernel was built with, e.g. /boot/config-RELEASE"
 	grep -q '^CONFIG_X86_64=y' "$config" ||
-		die $EXIT_ERROR "$config is not an x86_64 kernel's config (no CONFIG_X86_64=y); kbuild-patch builds livepatches for x86_64 kernels only"
+		die "$EXIT_ERROR" "$config is not an x86_64 kernel's config (no CONFIG_X86_64=y); kbuild-patch builds livepatches for x86_64 kernels only"
 }
 
-# source_version: VERSION.PATCHLEVEL.SUBLEVEL from the tree's Makefile.
+# source_version SRC: VERSION.PATCHLEVEL.SUBLEVEL from the tree's Makefile.
 source_version() {
 	awk -F' *= *' '$1 == "VERSION" { v = $2 } $1 == "PATCHLEVEL" { p = $2 }
 		$1 == "SUBLEVEL" { s = $2 } $1 == "EXTRAVERSION" { e = $2 }
-		END { if (v != "") print v "." p "." s e }' "$SRC/Makefile"
+		END { if (v != "") print v "." p "." s e }' "$1/Makefile"
 }
 
-# check_kernel_match: the source tree, the config and the kernel symbols
+# check_kernel_match SRC CONFIG VMLINUX KALLSYMS SKIP_CC_CHECK: the source
+# tree, the config and the kernel symbols (VMLINUX or KALLSYMS, either
+# may be empty)
 # must describe the same kernel. The vmlinux's linux_banner ("Linux
 # version REL (user@host) (COMPILER) #N SMP PREEMPT_DYNAMIC ...") gives
 # its release, compiler and SMP/preempt flags.
 check_kernel_match() {
+	local src=$1 config=$2 vmlinux=$3 kallsyms=$4 skip_cc=$5
 	local banner rel cc uts srcver flag opt want local_v
-	if [ -n "$VMLINUX" ]; then
-		grep -q ' klp_enable_patch$' < <(readelf -sW "$VMLINUX" 2>/dev/null) ||
-			die $EXIT_ERROR "$VMLINUX has no klp_enable_patch: the kernel was built without CONFIG_LIVEPATCH (or isn't a vmlinux with symbols), though $CONFIG has it. Hint: check that -c and -v name the same kernel"
-		banner=$(grep -a -m1 -o 'Linux version [0-9][^[:cntrl:]]*' "$VMLINUX" || true)
-	elif [ -n "$KALLSYMS" ]; then
-		grep -q ' klp_enable_patch$' "$KALLSYMS" ||
-			die $EXIT_ERROR "$KALLSYMS has no klp_enable_patch: the kernel runs without CONFIG_LIVEPATCH, or the dump isn't its /proc/kallsyms (read it as root)"
+	if [ -n "$vmlinux" ]; then
+		grep -q ' klp_enable_patch$' < <(readelf -sW "$vmlinux" 2>/dev/null) ||
+			die "$EXIT_ERROR" "$vmlinux has no klp_enable_patch: the kernel was built without CONFIG_LIVEPATCH (or isn't a vmlinux with symbols), though $config has it. Hint: check that -c and -v name the same kernel"
+		banner=$(grep -a -m1 -o 'Linux version [0-9][^[:cntrl:]]*' "$vmlinux" || true)
+	elif [ -n "$kallsyms" ]; then
+		grep -q ' klp_enable_patch$' "$kallsyms" ||
+			die "$EXIT_ERROR" "$kallsyms has no klp_enable_patch: the kernel runs without CONFIG_LIVEPATCH, or the dump isn't its /proc/kallsyms (read it as root)"
 	fi
 	[[ ${banner:-} =~ ^Linux\ version\ ([^ ]+)\ \([^\)]*\)\ \((.*)\)\ (#.*)$ ]] ||
-		{ debug "no linux_banner in ${VMLINUX:-the symbols}: the kernel's version isn't checked"; return 0; }
+		{ debug "no linux_banner in ${vmlinux:-the symbols}: the kernel's version isn't checked"; return 0; }
 	rel=${BASH_REMATCH[1]} cc=${BASH_REMATCH[2]} uts=${BASH_REMATCH[3]}
-	srcver=$(source_version)
+	srcver=$(source_version "$src")
 	if [ -n "$srcver" ] && [[ $rel != "$srcver" && $rel != "$srcver"[!0-9]* ]]; then
-		die $EXIT_ERROR "the source tree $SRC is Linux $srcver, but $VMLINUX is $rel. Hint: use -s with the source of the running kernel's version ($rel)"
+		die "$EXIT_ERROR" "the source tree $src is Linux $srcver, but $vmlinux is $rel. Hint: use -s with the source of the running kernel's version ($rel)"
 	fi
-	local_v=$(sed -n 's/^CONFIG_LOCALVERSION="\(.*\)"$/\1/p' "$CONFIG")
+	local_v=$(sed -n 's/^CONFIG_LOCALVERSION="\(.*\)"$/\1/p' "$config")
 	[ -z "$local_v" ] || [[ $rel == *"$local_v"* ]] ||
-		die $EXIT_ERROR "$CONFIG is not the config of $VMLINUX: its CONFIG_LOCALVERSION \"$local_v\" isn't in the kernel's release $rel. Hint: use -c with the .config the kernel was built with"
+		die "$EXIT_ERROR" "$config is not the config of $vmlinux: its CONFIG_LOCALVERSION \"$local_v\" isn't in the kernel's release $rel. Hint: use -c with the .config the kernel was built with"
 	for flag in SMP PREEMPT PREEMPT_DYNAMIC PREEMPT_RT; do
 		case $flag in
 		PREEMPT) opt=PREEMPT_BUILD ;;
 		*) opt=$flag ;;
 		esac
 		want=n
-		grep -q "^CONFIG_$opt=y" "$CONFIG" && want=y
+		grep -q "^CONFIG_$opt=y" "$config" && want=y
 		# UTS_VERSION names only the strongest preemption model.
-		[ "$flag" != PREEMPT ] || ! grep -q '^CONFIG_PREEMPT_\(DYNAMIC\|RT\)=y' "$CONFIG" || continue
-		[ "$flag" != PREEMPT_DYNAMIC ] || ! grep -q '^CONFIG_PREEMPT_RT=y' "$CONFIG" || continue
+		[ "$flag" != PREEMPT ] || ! grep -q '^CONFIG_PREEMPT_\(DYNAMIC\|RT\)=y' "$config" || continue
+		[ "$flag" != PREEMPT_DYNAMIC ] || ! grep -q '^CONFIG_PREEMPT_RT=y' "$config" || continue
 		if [[ " $uts " == *" $flag "* ]]; then
-			[ $want = y ] || die $EXIT_ERROR "$CONFIG is not the config of $VMLINUX: the kernel is built with $flag (\"$uts\"), the config has no CONFIG_$opt=y. Hint: use -c with the .config the kernel was built with"
+			[ "$want" = y ] || die "$EXIT_ERROR" "$config is not the config of $vmlinux: the kernel is built with $flag (\"$uts\"), the config has no CONFIG_$opt=y. Hint: use -c with the .config the kernel was built with"
 		else
-			[ $want = n ] || die $EXIT_ERROR "$CONFIG is not the config of $VMLINUX: the config has CONFIG_$opt=y, the kernel isn't built with $flag (\"$uts\"). Hint: use -c with the .config the kernel was built with"
+			[ "$want" = n ] || die "$EXIT_ERROR" "$config is not the config of $vmlinux: the config has CONFIG_$opt=y, the kernel isn't built with $flag (\"$uts\"). Hint: use -c with the .config the kernel was built with"
 		fi
 	done
-	[ $SKIP_CC_CHECK -eq 0 ] || return 0
+	[ "$skip_cc" -eq 0 ] || return 0
 	local kcc_text
-	kcc_text=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\(.*\)"$/\1/p' "$CONFIG")
+	kcc_text=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\(.*\)"$/\1/p' "$config")
 	[ -z "$kcc_text" ] || [[ $cc == "$kcc_text"* ]] ||
-		die $EXIT_ERROR "$CONFIG is not the config of $VMLINUX: the config's compiler is \"$kcc_text\", the kernel was built by \"$cc\". Hint: use -c with the .config the kernel was built with"
+		die "$EXIT_ERROR" "$config is not the config of $vmlinux: the config's compiler is \"$kcc_text\", the kernel was built by \"$cc\". Hint: use -c with the .config the kernel was built with"
 }
 
 # apply_failure PATCH-OUTPUT: which files and hunks patch(1) rejected.

@@ -4,7 +4,11 @@
 # patches and create-diff-object's manifests. Everything comes in as
 # arguments; VERSION is kbuild-patch's.
 
-c_string() { sed 's/[\\"]/\\&/g' <<<"$1"; }
+# c_string TEXT: TEXT as the inside of a C string literal.
+c_string() {
+	local s=${1//\\/\\\\}
+	echo "${s//\"/\\\"}"
+}
 # generate_info KERNELRELEASE PATCHES: kbp-info.c, the module's modinfo;
 # PATCHES has a "NAME<TAB>SHA256" line per patch.
 generate_info() {

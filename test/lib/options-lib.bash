@@ -20,6 +20,7 @@ help_options() {
 
 # man_options PAGE: the options of PAGE's OPTIONS section: the words
 # that look like options on each tag line (the line after a .TP).
+# shellcheck disable=SC2020 # tr: comma and blank each become a line break
 man_options() {
 	awk '/^\.SH/ { inopt = ($2 == "OPTIONS"); prev = ""; next }
 		inopt && prev == ".TP" { print }
@@ -33,8 +34,8 @@ man_options() {
 same_options() {
 	local missing
 	missing=$(LC_ALL=C comm -23 <(echo "$2") <(echo "$4"))
-	[ -z "$missing" ] || echo "in $1 but not in $3:" $missing
+	[ -z "$missing" ] || echo "in $1 but not in $3: ${missing//$'\n'/ }"
 	missing=$(LC_ALL=C comm -13 <(echo "$2") <(echo "$4"))
-	[ -z "$missing" ] || echo "in $3 but not in $1:" $missing
+	[ -z "$missing" ] || echo "in $3 but not in $1: ${missing//$'\n'/ }"
 	[ "$2" = "$4" ]
 }
