@@ -132,8 +132,9 @@ static int include_symbol(struct diff_ctx *ctx, const struct section *from,
 	}
 }
 
-static int include_reference(struct diff_ctx *ctx, const struct section *from,
-		      const struct rela *rela)
+static int include_reference(struct diff_ctx *ctx,
+			     const struct section *from,
+			     const struct rela *rela)
 {
 	struct symbol *sym = rela->sym, *cover;
 	long offset;

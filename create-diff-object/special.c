@@ -7,9 +7,10 @@
  * the kept entry refers to (its string, its .altinstr_replacement code)
  * is then included by include.c, or referred to in the running kernel
  * (its static key). This file only marks entries SPECIAL_KEPT; it never
- * includes anything itself, so inclusion calls it and not the reverse. __dyndbg descriptors are kept when the included code
- * refers to a new one, .printk_index entries when the included code
- * prints their format. Alternative code (.altinstr_replacement,
+ * includes anything itself, so inclusion calls it and not the reverse.
+ * __dyndbg descriptors are kept when the included code refers to a new
+ * one, .printk_index entries when the included code prints their
+ * format. Alternative code (.altinstr_replacement,
  * .altinstr_aux) is kept by the byte, only what kept entries and included
  * code lead to. The sizes of config-dependent entries come from the
  * caller (a sizeof probe run in the kernel tree); the defaults are those
