@@ -134,8 +134,16 @@ debian_lifecycle() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	ko=$out/livepatch-$name.ko
+	debian_prove "$ko" "$dir/$name-LOADED.test"
+}
+
+# debian_prove KO TEST: KO has REL's vermagic, and in REL's own vmlinuz
+# TEST fails before the load, passes while KO is live and fails after the
+# unload, with nothing refused by the module loader.
+debian_prove() {
+	local ko=$1 test=$2
 	[ "$(modinfo -F vermagic "$ko" | awk '{ print $1 }')" = "$REL" ]
-	guest_lifecycle "$BATS_TEST_TMPDIR/guest.sh" "$ko" "$dir/$name-LOADED.test"
+	guest_lifecycle "$BATS_TEST_TMPDIR/guest.sh" "$ko" "$test"
 	run "$REPO/scripts/kbuild-patch-vm" --kernel "$VMLINUZ" --module "$ko" \
 		--timeout 300 "$BATS_TEST_TMPDIR/guest.sh"
 	echo "$output"
