@@ -36,7 +36,7 @@ install: tools
 	install -m 755 $(SCRIPTS) $(DESTDIR)$(BINDIR)
 	install -m 755 $(TOOLS) $(DESTDIR)$(LIBEXECDIR)
 	install -m 644 kmod/livepatch-main.c kmod/Kbuild.in \
-		kmod/kbuild-patch.h kmod/kpatch-macros.h \
+		kmod/kbuild-patch.h kmod/kpatch-macros.h kmod/no-resolve-btfids.mk \
 		$(DESTDIR)$(SHAREDIR)/kmod
 	install -m 644 kmod/probe/special-sizes.c kmod/probe/vermagic.c \
 		$(DESTDIR)$(SHAREDIR)/kmod/probe

@@ -8,7 +8,9 @@
 # from Debian's own packages, at the image's own upload:
 #   the source   linux-source-X.Y of that upload (fetched, never installed)
 #   the config   /boot/config-REL, from linux-image-REL(-unsigned)
-#   the modules  /lib/modules/REL, from the same package (.ko.xz)
+#   the modules  /lib/modules/REL, from the same package (.ko.xz); from a
+#                fetched package only the modules a build reads are
+#                unpacked, each when first needed
 #   Module.symvers  from linux-headers-REL
 #   the symbols  a /proc/kallsyms dump (--kallsyms), a vmlinux (-v), the
 #                -dbg package's vmlinux if installed, or else fetched from
@@ -54,22 +56,48 @@ debian_fetch() {
 	echo "$deb"
 }
 
-# debian_extract DEB DEST PATH...: extracts PATHs (tar members, ./...)
-# of DEB into DEST, atomically: DEST appears only once complete.
+# debian_extract DEB DEST FILE...: extracts the FILEs (tar members,
+# ./...) of DEB into DEST, atomically: DEST appears only once complete.
+# tar stops reading once it has them all (the config and the vmlinuz come
+# first in an image package, before its 100 MB of modules).
 debian_extract() {
-	local deb=$1 dest=$2 tmp
+	local deb=$1 dest=$2 tmp status
 	shift 2
 	[ -e "$dest/.complete" ] && return 0
 	tmp=$dest.tmp.$$
 	rm -rf "$tmp"
 	mkdir -p "$tmp"
-	if ! dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" "$@" 2>>"$LOG"; then
+	# dpkg-deb is killed by SIGPIPE when tar stops early: only tar's
+	# status tells.
+	dpkg-deb --fsys-tarfile "$deb" 2>/dev/null |
+		tar -x -C "$tmp" --occurrence "$@" 2>>"$LOG" &&
+		status=0 || status=${PIPESTATUS[1]}
+	if [ "$status" -ne 0 ]; then
 		rm -rf "$tmp"
 		return 1
 	fi
 	touch "$tmp/.complete"
 	rm -rf "$dest"
 	mv "$tmp" "$dest"
+}
+
+# debian_extract_first DEB DIR PATTERN: extracts into DIR the first member
+# of DEB that matches the tar wildcard PATTERN and prints its path (as in
+# the archive). tar stops reading at that member: the modules early in the
+# package cost a fraction of a second, where the whole 100 MB of them cost
+# about 6 s.
+debian_extract_first() {
+	local deb=$1 dir=$2 pattern=$3 status member
+	mkdir -p "$dir"
+	# dpkg-deb is killed by SIGPIPE when tar stops early: only tar's
+	# status tells.
+	dpkg-deb --fsys-tarfile "$deb" 2>/dev/null |
+		tar -x -v -C "$dir" --wildcards --occurrence "$pattern" 2>>"$LOG" >"$dir/.member" &&
+		status=0 || status=${PIPESTATUS[1]}
+	member=$(head -n 1 "$dir/.member")
+	rm -f "$dir/.member"
+	[ "$status" -eq 0 ] && [ -n "$member" ] && [ -f "$dir/$member" ] || return 1
+	echo "$member"
 }
 
 # debian_image REL: prints "PACKAGE VERSION" of the image package of the
@@ -184,14 +212,14 @@ debian_resolve() {
 	else
 		deb=$(debian_fetch "$img" "$imgver" "$dir/debs") ||
 			die "$EXIT_ERROR" "cannot download $img=$imgver; is $rel a kernel in the configured apt sources? (apt-get update)"
-		phase "unpacking $(basename "$deb") (cached)"
-		debian_extract "$deb" "$dir/image" ./boot ./lib/modules ./usr/lib/modules 2>/dev/null ||
-			debian_extract "$deb" "$dir/image" ./boot ./lib/modules ||
-			debian_extract "$deb" "$dir/image" ./boot ./usr/lib/modules ||
+		phase "unpacking $(basename "$deb") (config; modules when needed; cached)"
+		debian_extract "$deb" "$dir/image" "./boot/config-$rel" "./boot/vmlinuz-$rel" ||
 			die "$EXIT_ERROR" "cannot unpack $deb"
 		CONFIG=$dir/image/boot/config-$rel
-		MODULES_DIR=$dir/image/lib/modules/$rel
-		[ -d "$MODULES_DIR" ] || MODULES_DIR=$dir/image/usr/lib/modules/$rel
+		# The modules stay in the package until a build reads one:
+		# debian_module unpacks each into MODULES_DIR.
+		IMAGE_DEB=$deb
+		MODULES_DIR=$dir/modules
 	fi
 	[ -r "$CONFIG" ] || die "$EXIT_ERROR" "no config-$rel in the image package of $rel"
 	grep -q '^CONFIG_LIVEPATCH=y' "$CONFIG" ||
@@ -234,12 +262,41 @@ debian_resolve() {
 	phase "Debian $rel: $srcpkg $imgver, config $CONFIG, symbols $SYMBOLS"
 }
 
+# debian_module_file PATTERN: the shipped module (compressed or not) of
+# the release whose path matches the tar wildcard PATTERN (below
+# lib/modules/REL/), from MODULES_DIR or else unpacked from the image
+# package into it, under the release's lock; prints its path.
+debian_module_file() {
+	local pattern=$1 f tmp member rc=0
+	f=$(find "$MODULES_DIR" -path "$MODULES_DIR/$pattern" -type f -print -quit 2>/dev/null)
+	if [ -z "$f" ] && [ -n "$IMAGE_DEB" ]; then
+		exec 6>"$CACHE/debian/$KERNELRELEASE.lock"
+		flock 6
+		f=$(find "$MODULES_DIR" -path "$MODULES_DIR/$pattern" -type f -print -quit 2>/dev/null)
+		if [ -z "$f" ]; then
+			tmp=$MODULES_DIR.tmp.$$
+			rm -rf "$tmp"
+			member=$(debian_extract_first "$IMAGE_DEB" "$tmp" "*/modules/$KERNELRELEASE/$pattern") || rc=1
+			if [ $rc -eq 0 ]; then
+				f=$MODULES_DIR/${member#*/modules/"$KERNELRELEASE"/}
+				mkdir -p "$(dirname "$f")"
+				mv "$tmp/$member" "$f"
+			fi
+			rm -rf "$tmp"
+		fi
+		exec 6>&-
+	fi
+	[ -n "$f" ] || return 1
+	echo "$f"
+}
+
 # debian_module NAME DIR: the shipped NAME.ko of the release, decompressed
 # into DIR; prints its path.
 debian_module() {
 	local name=$1 out=$2 f
-	f=$(find "$MODULES_DIR" \( -name "$name.ko*" -o -name "${name//_/-}.ko*" \) -print -quit 2>/dev/null)
-	[ -n "$f" ] || return 1
+	# A module's file may spell its name with dashes (nls-utf8.ko loads
+	# as nls_utf8).
+	f=$(debian_module_file "*/${name//[_-]/[_-]}.ko*") || return 1
 	mkdir -p "$out"
 	case $f in
 	*.ko.xz) xz -dc "$f" >"$out/$name.ko" ;;
@@ -251,11 +308,10 @@ debian_module() {
 }
 
 # debian_vermagic DIR: the vermagic of a module shipped with the release
-# (the first one found), decompressed into DIR.
+# (the first one in the package), decompressed into DIR.
 debian_vermagic() {
 	local f name ko
-	f=$(find "$MODULES_DIR" -name '*.ko*' -print -quit 2>/dev/null)
-	[ -n "$f" ] || return 1
+	f=$(debian_module_file "kernel/*.ko*") || return 1
 	name=$(basename "$f")
 	ko=$(debian_module "${name%%.ko*}" "$1") || return 1
 	modinfo -F vermagic "$ko" | xargs

@@ -95,6 +95,10 @@ with_61() { REL=$REL61 VMLINUZ=$VMLINUZ61 KALLSYMS=$KALLSYMS61 "$@"; }
 	# The module carries the new cold part.
 	readelf -sW "$BATS_TEST_TMPDIR/out/livepatch-cold-only.ko" |
 		awk '$4 == "FUNC" && $8 == "drop_caches_sysctl_handler.cold"' | grep -q .
+	# modinfo and the manifest name the ABI release, as the vermagic does
+	# (6.1's kbuild alone would say 6.1.N).
+	[ "$(modinfo -F kbp_kernel "$BATS_TEST_TMPDIR/out/livepatch-cold-only.ko")" = "$REL61" ]
+	grep -qF "\"kernel_release\": \"$REL61\"" "$BATS_TEST_TMPDIR/out/livepatch-cold-only.json"
 }
 
 @test "debian: a name that is no release, a release apt doesn't know, and the rt flavour (built from patches linux-source lacks) exit 1 and leave no module" {
