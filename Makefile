@@ -16,10 +16,16 @@ LIBEXECDIR = $(PREFIX)/libexec/kbuild-patch
 SHAREDIR = $(PREFIX)/share/kbuild-patch
 MANDIR = $(PREFIX)/share/man/man1
 MAN7DIR = $(PREFIX)/share/man/man7
+MAN8DIR = $(PREFIX)/share/man/man8
 COMPLETIONDIR = $(PREFIX)/share/bash-completion/completions
+# The boot unit (systemd also reads /usr/local/lib/systemd/system); the
+# installed copy runs $(BINDIR)/kbuild-patch-ctl. kbuild-patch-pkg
+# --runtime packages it with /usr/sbin/kbuild-patch-ctl.
+UNITDIR = $(PREFIX)/lib/systemd/system
 
 SCRIPTS = scripts/kbuild-patch scripts/kbuild-patch-vm scripts/kbuild-patch-ci \
-	scripts/kbuild-patch-wait
+	scripts/kbuild-patch-wait scripts/kbuild-patch-pkg scripts/kbuild-patch-ctl
+COMPLETIONS = $(wildcard contrib/bash-completion/*)
 TOOLS = create-diff-object/create-diff-object create-diff-object/klp-convert \
 	create-diff-object/klp-loadcheck
 
@@ -32,7 +38,8 @@ install: tools
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) \
 		$(DESTDIR)$(SHAREDIR)/kmod/probe $(DESTDIR)$(SHAREDIR)/distro \
 		$(DESTDIR)$(SHAREDIR)/lib \
-		$(DESTDIR)$(MANDIR) $(DESTDIR)$(MAN7DIR) $(DESTDIR)$(COMPLETIONDIR)
+		$(DESTDIR)$(MANDIR) $(DESTDIR)$(MAN7DIR) $(DESTDIR)$(MAN8DIR) \
+		$(DESTDIR)$(COMPLETIONDIR) $(DESTDIR)$(UNITDIR)
 	install -m 755 $(SCRIPTS) $(DESTDIR)$(BINDIR)
 	install -m 755 $(TOOLS) $(DESTDIR)$(LIBEXECDIR)
 	install -m 644 kmod/livepatch-main.c kmod/Kbuild.in \
@@ -44,14 +51,20 @@ install: tools
 	install -m 644 scripts/lib/*.bash scripts/lib/*.awk $(DESTDIR)$(SHAREDIR)/lib
 	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)
 	install -m 644 man/*.7 $(DESTDIR)$(MAN7DIR)
-	install -m 644 contrib/bash-completion/kbuild-patch $(DESTDIR)$(COMPLETIONDIR)/kbuild-patch
+	install -m 644 man/*.8 $(DESTDIR)$(MAN8DIR)
+	install -m 644 $(COMPLETIONS) $(DESTDIR)$(COMPLETIONDIR)
+	sed 's|^ExecStart=/usr/sbin/kbuild-patch-ctl |ExecStart=$(BINDIR)/kbuild-patch-ctl |' \
+		contrib/systemd/kbuild-patch.service >$(DESTDIR)$(UNITDIR)/kbuild-patch.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/kbuild-patch.service
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(SCRIPTS)))
 	rm -rf $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(SHAREDIR)
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/,$(notdir $(wildcard man/*.1)))
 	rm -f $(addprefix $(DESTDIR)$(MAN7DIR)/,$(notdir $(wildcard man/*.7)))
-	rm -f $(DESTDIR)$(COMPLETIONDIR)/kbuild-patch
+	rm -f $(addprefix $(DESTDIR)$(MAN8DIR)/,$(notdir $(wildcard man/*.8)))
+	rm -f $(addprefix $(DESTDIR)$(COMPLETIONDIR)/,$(notdir $(COMPLETIONS)))
+	rm -f $(DESTDIR)$(UNITDIR)/kbuild-patch.service
 
 check: tools
 	test/run-tests --jobs 2 --tier quick --prebuild-kernels test/unit test/integration

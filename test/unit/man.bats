@@ -98,3 +98,42 @@ render() {
 	[ -x "$prefix/bin/kbuild-patch-wait" ]
 	[ -f "$prefix/share/man/man1/kbuild-patch-wait.1" ]
 }
+
+@test "kbuild-patch-pkg(1) documents exactly the options of kbuild-patch-pkg --help, and is installed with its completion" {
+	check_page "$REPO/scripts/kbuild-patch-pkg" "$REPO/man/kbuild-patch-pkg.1"
+	local prefix=$BATS_TEST_TMPDIR/prefix
+	make -s -C "$REPO" install PREFIX="$prefix" >/dev/null
+	[ -x "$prefix/bin/kbuild-patch-pkg" ]
+	[ -f "$prefix/share/man/man1/kbuild-patch-pkg.1" ]
+	[ -f "$prefix/share/bash-completion/completions/kbuild-patch-pkg" ]
+	# The runtime package builds from what make install put there.
+	DEBEMAIL="tests <tests@example.org>" "$prefix/bin/kbuild-patch-pkg" --runtime \
+		-o "$BATS_TEST_TMPDIR/debs" >/dev/null
+	dpkg-deb --fsys-tarfile "$BATS_TEST_TMPDIR"/debs/kbuild-patch-runtime_*_all.deb |
+		tar -xO ./lib/systemd/system/kbuild-patch.service |
+		grep -qx 'ExecStart=/usr/sbin/kbuild-patch-ctl --timeout 30 load --all'
+	# make install's own unit runs the kbuild-patch-ctl it installed.
+	grep -qx "ExecStart=$prefix/bin/kbuild-patch-ctl --timeout 30 load --all" \
+		"$prefix/lib/systemd/system/kbuild-patch.service"
+	make -s -C "$REPO" uninstall PREFIX="$prefix" >/dev/null
+	[ ! -e "$prefix/bin/kbuild-patch-pkg" ]
+	[ ! -e "$prefix/lib/systemd/system/kbuild-patch.service" ]
+	[ ! -e "$prefix/share/bash-completion/completions/kbuild-patch-pkg" ]
+}
+
+@test "kbuild-patch-ctl(8) documents exactly the options of kbuild-patch-ctl --help, and is installed with its completion" {
+	check_page "$REPO/scripts/kbuild-patch-ctl" "$REPO/man/kbuild-patch-ctl.8"
+	local prefix=$BATS_TEST_TMPDIR/prefix
+	[ -z "$(render "$REPO/man/kbuild-patch-ctl.8")" ]
+	make -s -C "$REPO" install PREFIX="$prefix" >/dev/null
+	[ -x "$prefix/bin/kbuild-patch-ctl" ]
+	[ -f "$prefix/share/man/man8/kbuild-patch-ctl.8" ]
+	[ -f "$prefix/share/bash-completion/completions/kbuild-patch-ctl" ]
+	# The completion offers the commands.
+	run bash -c ". '$REPO/contrib/bash-completion/kbuild-patch-ctl'
+		COMP_WORDS=(kbuild-patch-ctl lo); COMP_CWORD=1; COMP_LINE='kbuild-patch-ctl lo'; COMP_POINT=\${#COMP_LINE}
+		\$(complete -p kbuild-patch-ctl | sed -n 's/.*-F \\([^ ]*\\).*/\\1/p') kbuild-patch-ctl lo kbuild-patch-ctl
+		printf '%s\n' \"\${COMPREPLY[@]}\""
+	echo "$output"
+	[ "$output" = load ]
+}
