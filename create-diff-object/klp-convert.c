@@ -391,17 +391,32 @@ static int convert_symbols(struct conversion *conv)
 	return ret;
 }
 
+/*
+ * Doubles the capacity *cap of the array arr of elem-sized entries (or
+ * makes it first); *cap changes only if the allocation succeeds.
+ */
+static void *grow_array(struct conversion *conv, void *arr, size_t *cap,
+			size_t elem, size_t first)
+{
+	size_t ncap = *cap ? 2 * *cap : first;
+	void *n = realloc(arr, ncap * elem);
+
+	if (!n) {
+		ERROR("%s: out of memory", conv->file);
+		return NULL;
+	}
+	*cap = ncap;
+	return n;
+}
+
 static int add_klp(struct conversion *conv, struct klp_sec *ks)
 {
 	struct klp_sec **n;
 
 	if (conv->nklp == conv->capklp) {
-		conv->capklp = conv->capklp ? 2 * conv->capklp : 16;
-		n = realloc(conv->klp, conv->capklp * sizeof(*n));
-		if (!n) {
-			ERROR("%s: out of memory", conv->file);
+		n = grow_array(conv, conv->klp, &conv->capklp, sizeof(*n), 16);
+		if (!n)
 			return -1;
-		}
 		conv->klp = n;
 	}
 	conv->klp[conv->nklp++] = ks;
@@ -501,12 +516,9 @@ static int push_rela(struct conversion *conv, struct klp_sec *ks, const Elf64_Re
 	Elf64_Rela *n;
 
 	if (ks->nadd == ks->capadd) {
-		ks->capadd = ks->capadd ? 2 * ks->capadd : 8;
-		n = realloc(ks->add, ks->capadd * sizeof(*n));
-		if (!n) {
-			ERROR("%s: out of memory", conv->file);
+		n = grow_array(conv, ks->add, &ks->capadd, sizeof(*n), 8);
+		if (!n)
 			return -1;
-		}
 		ks->add = n;
 	}
 	ks->add[ks->nadd++] = *r;
