@@ -22,15 +22,25 @@
 # renamed into place only when complete, so a killed run leaves nothing
 # half-written behind.
 
-# debian_candidates PACKAGE: the versions apt knows of PACKAGE.
-debian_candidates() {
-	apt-cache madison "$1" 2>/dev/null | awk -F'|' '{ gsub(/ /, "", $2); print $2 }' | sort -u
-}
-
-# debian_field PACKAGE VERSION FIELD: FIELD of that package version in
-# apt's metadata (its first word: "Source: linux (6.1.192-3)" -> linux).
-debian_field() {
-	apt-cache show "$1=$2" 2>/dev/null | sed -n "s/^$3: *\([^ ]*\).*/\1/p" | head -n 1
+# debian_records PACKAGE...: one line "PACKAGE VERSION SOURCE" for each
+# version of each PACKAGE that apt knows (SOURCE: the first word of the
+# Source field, "linux (6.1.192-3)" -> linux, or the package's own name).
+# One apt-cache run for them all: each run costs most of a second where
+# apt's binary cache isn't kept. Only exact names count: apt-cache show
+# falls back to a regex search for a name it doesn't know.
+debian_records() {
+	# (apt-cache exits 100 when it knows none of them.)
+	{ apt-cache show "$@" 2>/dev/null || true; } | awk -v names="$*" '
+		BEGIN { n = split(names, a, " "); for (i = 1; i <= n; i++) want[a[i]] = 1 }
+		function flush() {
+			if (pkg in want && ver != "") print pkg, ver, (src != "" ? src : pkg)
+			pkg = ver = src = ""
+		}
+		/^Package: / { pkg = $2 }
+		/^Version: / { ver = $2 }
+		/^Source: / { src = $2 }
+		/^$/ { flush() }
+		END { flush() }' | sort -u
 }
 
 # debian_fetch PACKAGE VERSION DIR: downloads that version of PACKAGE
@@ -100,13 +110,13 @@ debian_extract_first() {
 	echo "$member"
 }
 
-# debian_image REL: prints "PACKAGE VERSION" of the image package of the
-# release REL, from dpkg if it is installed, else from apt's metadata.
-# Debian's ABI-named releases (6.1.0-57-amd64) keep their name across
-# uploads: if apt knows several, the running kernel's own (/proc/version)
-# picks one, or the user must.
+# debian_image REL RECORDS: prints "PACKAGE VERSION" of the image package
+# of the release REL, from dpkg if it is installed, else from RECORDS
+# (debian_records of its two names). Debian's ABI-named releases
+# (6.1.0-57-amd64) keep their name across uploads: if apt knows several,
+# the running kernel's own (/proc/version) picks one, or the user must.
 debian_image() {
-	local rel=$1 pkg vers running
+	local rel=$1 records=$2 pkg vers running
 	for pkg in "linux-image-$rel-unsigned" "linux-image-$rel"; do
 		if [ -r "/boot/config-$rel" ] &&
 			dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep ' installed$' >/dev/null; then
@@ -115,7 +125,7 @@ debian_image() {
 		fi
 	done
 	for pkg in "linux-image-$rel-unsigned" "linux-image-$rel"; do
-		vers=$(debian_candidates "$pkg")
+		vers=$(awk -v p="$pkg" '$1 == p { print $2 }' <<<"$records")
 		[ -n "$vers" ] && break
 	done
 	[ -n "$vers" ] || return 1
@@ -176,7 +186,7 @@ debian_source() {
 # image package's metadata (Version, Source).
 debian_resolve() {
 	local rel=${RELEASE:-$(uname -r)} img imgver srcname srcpkg series
-	local dir deb tool
+	local dir deb tool records srcrecords
 
 	[[ $rel =~ ^[0-9]+\.[0-9]+\.[0-9]+[-+][a-z0-9.+-]*[a-z0-9]$ ]] ||
 		die "$EXIT_ERROR" "'$rel' is not a Debian kernel release (like 6.12.118+deb12-amd64 or 6.1.0-57-amd64); use --release REL"
@@ -189,19 +199,22 @@ debian_resolve() {
 	flock 6
 
 	img='' imgver=''
-	read -r img imgver < <(debian_image "$rel" || true) || true
+	records=$(debian_records "linux-image-$rel-unsigned" "linux-image-$rel")
+	read -r img imgver < <(debian_image "$rel" "$records" || true) || true
 	[ -n "${imgver:-}" ] ||
 		die "$EXIT_ERROR" "'$rel' is not a Debian kernel release that apt knows: no package linux-image-$rel(-unsigned); is it in the apt sources? (apt-get update)"
 
 	# The source: the linux-source-X.Y binary of the image's own source
 	# package, at the image's version.
-	srcname=$(debian_field "linux-image-$rel-unsigned" "$imgver" Source)
+	srcname=$(awk -v p="linux-image-$rel-unsigned" -v v="$imgver" \
+		'$1 == p && $2 == v { print $3; exit }' <<<"$records")
 	series=$(sed -n 's/^\([0-9]*\.[0-9]*\)[.-].*/\1/p' <<<"$imgver")
 	srcpkg=linux-source-$series
-	debian_candidates "$srcpkg" | grep -xF -- "$imgver" >/dev/null ||
+	srcrecords=$(debian_records "$srcpkg" | awk -v v="$imgver" '$2 == v')
+	[ -n "$srcrecords" ] ||
 		[ "$(dpkg-query -W -f='${Version}' "$srcpkg" 2>/dev/null || true)" = "$imgver" ] ||
 		die "$EXIT_ERROR" "the source of $rel ($srcpkg $imgver) is not in the apt sources; add the archive that has it (for old uploads, snapshot.debian.org) and apt-get update"
-	if [ -n "$srcname" ] && [ "$(debian_field "$srcpkg" "$imgver" Source)" != "$srcname" ]; then
+	if [ -n "$srcname" ] && [ -n "$srcrecords" ] && [ "$(awk '{ print $3; exit }' <<<"$srcrecords")" != "$srcname" ]; then
 		die "$EXIT_ERROR" "$srcpkg $imgver is not built from $srcname, the source package of $img; report this"
 	fi
 
