@@ -186,7 +186,7 @@ line() { grep -a "^$1" "$LOG" | tail -n 1; }
 	[ "$unit" -gt 0 ] && [ "$mu" -gt "$unit" ]
 	grep -a '^JOURNAL: ' "$LOG" | grep -q 'uts_fix_1 is live'
 	# One line for the other release's patch, naming it and why.
-	[ "$(grep -a "^JOURNAL: .*skipping 1 patch(es) for $OTHER: the running kernel is $REL" "$LOG" | wc -l)" -eq 2 ]
+	[ "$(grep -ac "^JOURNAL: .*skipping 1 patch(es) for $OTHER: the running kernel is $REL" "$LOG")" -eq 2 ]
 }
 
 @test "debian system: dpkg -i of the cumulative v2 replaces v1 (its module gone) and makes v2 live, with no moment when neither is" {
