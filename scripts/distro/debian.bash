@@ -66,23 +66,28 @@ debian_fetch() {
 	echo "$deb"
 }
 
+# debian_tar DEB TAR-ARGS...: tar over the files of DEB, with tar's status.
+# dpkg-deb is killed by SIGPIPE when tar stops early (--occurrence): only
+# tar's status tells.
+debian_tar() {
+	local deb=$1 status
+	shift
+	dpkg-deb --fsys-tarfile "$deb" 2>/dev/null | tar "$@" && status=0 || status=${PIPESTATUS[1]}
+	return "$status"
+}
+
 # debian_extract DEB DEST FILE...: extracts the FILEs (tar members,
 # ./...) of DEB into DEST, atomically: DEST appears only once complete.
 # tar stops reading once it has them all (the config and the vmlinuz come
 # first in an image package, before its 100 MB of modules).
 debian_extract() {
-	local deb=$1 dest=$2 tmp status
+	local deb=$1 dest=$2 tmp
 	shift 2
 	[ -e "$dest/.complete" ] && return 0
 	tmp=$dest.tmp.$$
 	rm -rf "$tmp"
 	mkdir -p "$tmp"
-	# dpkg-deb is killed by SIGPIPE when tar stops early: only tar's
-	# status tells.
-	dpkg-deb --fsys-tarfile "$deb" 2>/dev/null |
-		tar -x -C "$tmp" --occurrence "$@" 2>>"$LOG" &&
-		status=0 || status=${PIPESTATUS[1]}
-	if [ "$status" -ne 0 ]; then
+	if ! debian_tar "$deb" -x -C "$tmp" --occurrence "$@" 2>>"$LOG"; then
 		rm -rf "$tmp"
 		return 1
 	fi
@@ -97,13 +102,10 @@ debian_extract() {
 # package cost a fraction of a second, where the whole 100 MB of them cost
 # about 6 s.
 debian_extract_first() {
-	local deb=$1 dir=$2 pattern=$3 status member
+	local deb=$1 dir=$2 pattern=$3 status=0 member
 	mkdir -p "$dir"
-	# dpkg-deb is killed by SIGPIPE when tar stops early: only tar's
-	# status tells.
-	dpkg-deb --fsys-tarfile "$deb" 2>/dev/null |
-		tar -x -v -C "$dir" --wildcards --occurrence "$pattern" 2>>"$LOG" >"$dir/.member" &&
-		status=0 || status=${PIPESTATUS[1]}
+	debian_tar "$deb" -x -v -C "$dir" --wildcards --occurrence "$pattern" \
+		2>>"$LOG" >"$dir/.member" || status=$?
 	member=$(head -n 1 "$dir/.member")
 	rm -f "$dir/.member"
 	[ "$status" -eq 0 ] && [ -n "$member" ] && [ -f "$dir/$member" ] || return 1
