@@ -25,17 +25,18 @@
  * Inclusion calls special.c, never the reverse: special.c marks entries
  * kept and include.c follows what they refer to. Shared with klp-convert
  * and klp-loadcheck: klp-format.h (the livepatch ELF format), log.c,
- * atomic-file.c (outputs renamed into place whole), strmap.c, readfile.c.
+ * atomic-file.c (outputs renamed into place whole), strmap.c, readfile.c;
+ * with klp-loadcheck: cli.h (the options both spell alike).
  *
  * Exit: 0 changed, 1 input or environment error, 2 unsupported change,
  * 3 no functional change, 4 internal error (an inconsistency of this
  * tool's own logic, reported through kbp_internal(): a bug to report).
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "diff.h"
 #include "klp-format.h"
 #include "log.h"
@@ -148,8 +149,7 @@ static int run(struct diff_ctx *ctx, const char *out, const char *manifest)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "symbols", required_argument, NULL, 's' },
-		{ "symvers", required_argument, NULL, 'e' },
+		KBP_OPTIONS_SYMBOL_SOURCES,
 		{ "objname", required_argument, NULL, 'o' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "manifest", required_argument, NULL, 'm' },
@@ -157,9 +157,7 @@ int main(int argc, char **argv)
 		{ "ibt-sealed", required_argument, NULL, 'b' },
 		{ "new-globals", required_argument, NULL, 'g' },
 		{ "explain", no_argument, NULL, 'x' },
-		{ "debug", no_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		KBP_OPTIONS_END,
 	};
 	const char *symbols = NULL, *symvers = NULL, *manifest = NULL;
 	const char *sizes = NULL, *sealed = NULL, *globals = NULL;

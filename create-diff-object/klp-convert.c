@@ -123,6 +123,21 @@ static int get_shdr(struct conversion *conv, size_t idx, GElf_Shdr *sh)
 	return 0;
 }
 
+/*
+ * The next relocation section after *idx that is not a klp one: 1 with *idx
+ * and *sh set, 0 when there are no more, -1 on error. Start with *idx 0.
+ */
+static int next_plain_rela(struct conversion *conv, size_t *idx, GElf_Shdr *sh)
+{
+	while (++*idx < conv->shnum) {
+		if (get_shdr(conv, *idx, sh))
+			return -1;
+		if (sh->sh_type == SHT_RELA && !(sh->sh_flags & SHF_RELA_LIVEPATCH))
+			return 1;
+	}
+	return 0;
+}
+
 /* The one translated data block of a section, checked against its header. */
 static Elf_Data *get_data(struct conversion *conv, size_t idx, Elf_Type type)
 {
@@ -534,7 +549,7 @@ static int split_rela(struct conversion *conv, size_t idx, GElf_Shdr *sh)
 	Elf_Data *data;
 	Elf64_Rela *r;
 	struct klp_sec *ks;
-	size_t i, n, sym;
+	size_t i, n, sym, klp_sym = 0;
 	int ret = 0;
 
 	data = get_data(conv, idx, ELF_T_RELA);
@@ -550,15 +565,15 @@ static int split_rela(struct conversion *conv, size_t idx, GElf_Shdr *sh)
 			return -1;
 		}
 		if (conv->objlen[sym])
-			break;
+			klp_sym = sym;
 	}
-	if (i == n)
+	if (!klp_sym)
 		return 0;
 
 	if (sh->sh_link != conv->symndx || !sh->sh_info ||
 	    sh->sh_info >= conv->shnum) {
 		ERROR("%s: %s (%s): relocation section has a bad link or info",
-		    conv->file, symname(conv, sym), rname);
+		    conv->file, symname(conv, klp_sym), rname);
 		return -1;
 	}
 	if (get_shdr(conv, sh->sh_info, &tsh))
@@ -571,11 +586,6 @@ static int split_rela(struct conversion *conv, size_t idx, GElf_Shdr *sh)
 	ss->shrunk = true;
 	for (i = 0; i < n; i++) {
 		sym = ELF64_R_SYM(r[i].r_info);
-		if (sym >= conv->nsyms) {
-			ERROR("%s: %s: relocation %zu refers to symbol %zu, beyond the symbol table",
-			    conv->file, rname, i, sym);
-			return -1;
-		}
 		if (!conv->objlen[sym]) {
 			ss->kept[ss->nkept++] = r[i];
 			continue;
@@ -606,7 +616,7 @@ static int split_relocations(struct conversion *conv)
 {
 	GElf_Shdr sh;
 	size_t i;
-	int ret = 0;
+	int ret = 0, more;
 
 	for (i = 1; i < conv->shnum; i++) {
 		if (get_shdr(conv, i, &sh))
@@ -615,14 +625,13 @@ static int split_relocations(struct conversion *conv)
 		    add_existing(conv, i, &sh))
 			return -1;
 	}
-	for (i = 1; i < conv->shnum; i++) {
-		if (get_shdr(conv, i, &sh))
-			return -1;
-		if (sh.sh_type != SHT_RELA || (sh.sh_flags & SHF_RELA_LIVEPATCH))
-			continue;
+	i = 0;
+	while ((more = next_plain_rela(conv, &i, &sh)) > 0) {
 		if (split_rela(conv, i, &sh))
 			ret = -1;
 	}
+	if (more < 0)
+		return -1;
 	if (!ret && conv->shnum + conv->nnew >= SHN_LORESERVE) {
 		ERROR("%s: %zu sections: too many for a kernel module", conv->file,
 		    conv->shnum + conv->nnew);
@@ -711,6 +720,7 @@ static int verify(struct conversion *conv)
 	struct klp_sec *ks;
 	GElf_Shdr sh;
 	size_t i, j, n, sym;
+	int more;
 
 	for (i = 1; i < conv->nsyms; i++) {
 		s = &conv->syms[i];
@@ -727,11 +737,8 @@ static int verify(struct conversion *conv)
 		    check_klp_rela(conv, ks, ks->add, ks->nadd, true))
 			return -1;
 	}
-	for (i = 1; i < conv->shnum; i++) {
-		if (get_shdr(conv, i, &sh))
-			return -1;
-		if (sh.sh_type != SHT_RELA || (sh.sh_flags & SHF_RELA_LIVEPATCH))
-			continue;
+	i = 0;
+	while ((more = next_plain_rela(conv, &i, &sh)) > 0) {
 		if (final_relas(conv, i, &r, &n))
 			return -1;
 		for (j = 0; j < n; j++) {
@@ -743,6 +750,8 @@ static int verify(struct conversion *conv)
 			}
 		}
 	}
+	if (more < 0)
+		return -1;
 	return 0;
 }
 

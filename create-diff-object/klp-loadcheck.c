@@ -9,11 +9,11 @@
  *
  * Exit: 0 everything resolves, 1 input or usage error, 4 internal error.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "diff.h"
 #include "loadcheck.h"
 #include "log.h"
@@ -69,14 +69,11 @@ static int add_module(struct kbp_loadcheck *lc, char *arg)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "symbols", required_argument, NULL, 's' },
-		{ "symvers", required_argument, NULL, 'e' },
+		KBP_OPTIONS_SYMBOL_SOURCES,
 		{ "module", required_argument, NULL, 'm' },
 		{ "funcs", required_argument, NULL, 'f' },
 		{ "name", required_argument, NULL, 'n' },
-		{ "debug", no_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		KBP_OPTIONS_END,
 	};
 	const char *symbols = NULL, *symvers = NULL, *funcs = NULL;
 	struct kbp_loadcheck lc = { 0 };

@@ -1,5 +1,5 @@
-# compile-commands.awk: from the recipes that "make -n" prints for a
-# kernel build, the compile command of each object, as
+# compile-commands.awk (after path.awk): from the recipes that "make -n"
+# prints for a kernel build, the compile command of each object, as
 # "OBJECT<TAB>SOURCE<TAB>COMMAND" (OBJECT relative to the build directory,
 # SOURCE to the source tree given as srctree, COMMAND as the shell gets
 # it, with "-c -o OBJECT" as @KBP_OUTPUT@ and without the dependency
@@ -35,26 +35,7 @@
 		src = w[m]
 		if (substr(src, 1, length(srctree) + 1) == srctree "/")
 			src = substr(src, length(srctree) + 2)
-		print norm(obj) "\t" norm(src) "\t" s
+		print path_norm(obj, 0) "\t" path_norm(src, 0) "\t" s
 		break
 	}
-}
-
-# norm PATH: without "." and "dir/.." parts (drivers/gpu/drm/../../accel/x.o).
-function norm(p,    n, i, k, part, out) {
-	n = split(p, part, "/")
-	k = 0
-	for (i = 1; i <= n; i++) {
-		if (part[i] == "" || part[i] == ".")
-			continue
-		if (part[i] == ".." && k > 0 && out[k] != "..") {
-			k--
-			continue
-		}
-		out[++k] = part[i]
-	}
-	p = (substr(p, 1, 1) == "/") ? "/" : ""
-	for (i = 1; i <= k; i++)
-		p = p (i > 1 ? "/" : "") out[i]
-	return p
 }

@@ -73,7 +73,7 @@ depscan_commands() {
 	debug "make -n -k -Oline $*"
 	kmake -n -k -Oline KCFLAGS="$KCFLAGS_DIFF" OBJECT_FILES_NON_STANDARD=y \
 		"$@" >"$out.make-n" 2>>"$LOG" || true
-	awk -v srctree="$src" -f "$KBP_LIB/compile-commands.awk" "$out.make-n" >"$out" ||
+	awk -v srctree="$src" -f "$KBP_LIB/path.awk" -f "$KBP_LIB/compile-commands.awk" "$out.make-n" >"$out" ||
 		die "$EXIT_ERROR" "reading the compile commands of make -n $* ($out.make-n) failed"
 	# (Kept when it printed none, to be read.)
 	[ ! -s "$out" ] || rm -f "$out.make-n"
@@ -143,7 +143,7 @@ depscan_users() {
 	# or older than a file they list (step 3).
 	# An object is a candidate when its source, or a file its command
 	# line forces in (-include), can reach a changed file.
-	awk -v T="$*" -f "$KBP_LIB/reach.awk" "$scan/files" "$scan/includes" |
+	awk -v T="$*" -f "$KBP_LIB/path.awk" -f "$KBP_LIB/reach.awk" "$scan/files" "$scan/includes" |
 		awk -F '\t' -v dir="$scan/deps" -v src="$src/" '
 		NR == FNR { reach[$0] = 1; next }
 		{

@@ -1,5 +1,6 @@
-# reach.awk FILES INCLUDES: the files that can #include one of the files
-# in T (space-separated paths), directly or through others, T included.
+# reach.awk FILES INCLUDES (after path.awk): the files that can #include
+# one of the files in T (space-separated paths), directly or through
+# others, T included.
 # FILES lists the tree's files; INCLUDES has "INCLUDER<TAB>a|q<TAB>NAME"
 # lines (angle or quoted). A quoted name is looked up beside its
 # includer first; then a name is looked up in the kernel's include
@@ -21,7 +22,7 @@ FNR == NR { exists[$0] = 1; next }
 		dir = includer
 		if (!sub(/\/[^\/]*$/, "", dir))
 			dir = ""
-		p = norm(dir "/" name)
+		p = path_norm(dir "/" name, 1)
 		if (p in exists) {
 			add_edge(p, includer)
 			next
@@ -29,14 +30,14 @@ FNR == NR { exists[$0] = 1; next }
 	}
 	found = 0
 	for (i = 1; i <= nstd; i++) {
-		p = norm(std[i] "/" name)
+		p = path_norm(std[i] "/" name, 1)
 		if (p in exists) {
 			add_edge(p, includer)
 			found = 1
 		}
 	}
 	if (!found) {
-		name = norm(name)
+		name = path_norm(name, 1)
 		by_suffix[name] = (name in by_suffix) ? by_suffix[name] SUBSEP includer : includer
 	}
 }
@@ -74,24 +75,4 @@ function visit(list, n,    m, x, inc) {
 			queue[++n] = inc[x]
 		}
 	return n
-}
-
-# norm PATH: without "." and "dir/.." parts, and without leading "../".
-function norm(p,    n, i, k, part, out) {
-	n = split(p, part, "/")
-	k = 0
-	for (i = 1; i <= n; i++) {
-		if (part[i] == "" || part[i] == ".")
-			continue
-		if (part[i] == "..") {
-			if (k > 0)
-				k--
-			continue
-		}
-		out[++k] = part[i]
-	}
-	p = ""
-	for (i = 1; i <= k; i++)
-		p = p (i > 1 ? "/" : "") out[i]
-	return p
 }

@@ -12,7 +12,7 @@ setup() {
 reach() {
 	local files=$1 includes=$2
 	shift 2
-	awk -v T="$*" -f "$LIB/reach.awk" "$files" "$includes" | sort | tr '\n' ' '
+	awk -v T="$*" -f "$LIB/path.awk" -f "$LIB/reach.awk" "$files" "$includes" | sort | tr '\n' ' '
 }
 
 @test "reach.awk: a quoted name beside its includer, an angle name in the include directories, through headers, T included" {
@@ -53,10 +53,18 @@ reach() {
 	set -e;  echo '  HOSTCC  scripts/t.o'; gcc -Wp,-MD,scripts/.t.o.d -c -o scripts/t.o scripts/t.c
 	set -e;  echo '  AR      fs/built-in.a'; rm -f fs/built-in.a; ar cDPrST fs/built-in.a fs/x.o
 	EOF
-	awk -v srctree=/src -f "$LIB/compile-commands.awk" make-n.out >out
+	awk -v srctree=/src -f "$LIB/path.awk" -f "$LIB/compile-commands.awk" make-n.out >out
 	cat out
 	[ "$(wc -l <out)" -eq 3 ]
 	[ "$(cut -f1,2 out | tr '\t\n' ': ')" = "fs/x.o:fs/x.c drivers/accel/a.o:drivers/accel/a.c arch/x86/lib/m.o:arch/x86/lib/m.S " ]
 	[ "$(sed -n 1p out | cut -f3)" = "gcc -nostdinc -DKBUILD_BASENAME='\"x\"' @KBP_OUTPUT@ /src/fs/x.c" ]
 	[ "$(sed -n 2p out | cut -f3)" = "gcc -DMODULE @KBP_OUTPUT@ /src/drivers/accel/a.c" ]
+}
+
+@test "path.awk: path_norm drops . and dir/..; within a tree it drops .. above the top and a leading /, else they stay" {
+	echo '{ print path_norm($0, w) }' >main.awk
+	norm() { awk -v w="$1" -f "$LIB/path.awk" -f main.awk; }
+	printf '%s\n' drivers/gpu/drm/../../accel/./x.o ../../a/b /abs/./d/../f a//b/ >paths
+	[ "$(norm 0 <paths | tr '\n' ' ')" = "drivers/accel/x.o ../../a/b /abs/f a/b " ]
+	[ "$(norm 1 <paths | tr '\n' ' ')" = "drivers/accel/x.o a/b abs/f a/b " ]
 }
