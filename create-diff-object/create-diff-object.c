@@ -26,7 +26,8 @@
  * kept and include.c follows what they refer to. Shared with klp-convert
  * and klp-loadcheck: klp-format.h (the livepatch ELF format), log.c,
  * atomic-file.c (outputs renamed into place whole), strmap.c, readfile.c;
- * with klp-loadcheck: cli.h (the options both spell alike).
+ * with klp-loadcheck: cli.h (the options both spell alike). Buffers that
+ * a stage frees together at its end: owned.c.
  *
  * Exit: 0 changed, 1 input or environment error, 2 unsupported change,
  * 3 no functional change, 4 internal error (an inconsistency of this

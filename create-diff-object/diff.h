@@ -12,6 +12,7 @@
 #define KBP_DIFF_H
 
 #include "elf-model.h"
+#include "owned.h"
 #include "symlookup.h"
 
 /* Exit codes of create-diff-object, also used by kbuild-patch. */
@@ -76,12 +77,10 @@ struct diff_ctx {
 	/* kbp-macros.c: global aliases (callbacks) and manifest lines. */
 	struct kbp_alias *aliases;
 	size_t nr_aliases;
-	char **macro_lines;
-	size_t nr_macro_lines;
+	struct owned macro_lines;	/* the manifest's lines, in order */
 
 	/* runtime-const.c: rewritten code, relocations and symbols. */
-	void **rc_allocs;
-	size_t nr_rc_allocs;
+	struct owned rc_allocs;
 };
 
 /* correlate.c */

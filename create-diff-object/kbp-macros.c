@@ -34,21 +34,7 @@ static const char * const callback_kinds[] = {
 
 static int add_line(struct diff_ctx *ctx, char *line)
 {
-	char **l;
-
-	if (!line) {
-		ERROR("out of memory");
-		return -1;
-	}
-	l = realloc(ctx->macro_lines, (ctx->nr_macro_lines + 1) * sizeof(*l));
-	if (!l) {
-		free(line);
-		ERROR("out of memory");
-		return -1;
-	}
-	ctx->macro_lines = l;
-	ctx->macro_lines[ctx->nr_macro_lines++] = line;
-	return 0;
+	return owned_keep(&ctx->macro_lines, line) ? 0 : -1;
 }
 
 /* The NUL-separated names of a marker section, one at a time. */
@@ -337,7 +323,5 @@ void kbp_macros_free(struct diff_ctx *ctx)
 	for (i = 0; i < ctx->nr_aliases; i++)
 		free(ctx->aliases[i].name);
 	free(ctx->aliases);
-	for (i = 0; i < ctx->nr_macro_lines; i++)
-		free(ctx->macro_lines[i]);
-	free(ctx->macro_lines);
+	owned_free(&ctx->macro_lines);
 }

@@ -136,8 +136,8 @@ int add_macro_aliases(struct writer *w)
 			    sym->sym.st_size) < 0)
 			return -1;
 	}
-	for (i = 0; w->manifest && i < ctx->nr_macro_lines; i++)
-		fprintf(w->manifest, "%s\n", ctx->macro_lines[i]);
+	for (i = 0; w->manifest && i < ctx->macro_lines.nr; i++)
+		fprintf(w->manifest, "%s\n", (char *)ctx->macro_lines.ptrs[i]);
 	return 0;
 }
 

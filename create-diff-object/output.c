@@ -26,21 +26,7 @@
 
 char *keep_name(struct writer *w, char *name)
 {
-	char **n;
-
-	if (!name) {
-		ERROR("out of memory");
-		return NULL;
-	}
-	n = realloc(w->names, (w->nr_names + 1) * sizeof(*n));
-	if (!n) {
-		free(name);
-		ERROR("out of memory");
-		return NULL;
-	}
-	w->names = n;
-	w->names[w->nr_names++] = name;
-	return name;
+	return owned_keep(&w->names, name);
 }
 
 long add_sym(struct writer *w, const char *name, unsigned char bind,
@@ -236,9 +222,7 @@ out_ret:
 			free(w.secs[i].relas);
 			free(w.secs[i].new_offset);
 		}
-	for (i = 0; i < w.nr_names; i++)
-		free(w.names[i]);
-	free(w.names);
+	owned_free(&w.names);
 	free(w.secs);
 	free(w.sec_map);
 	free(w.sym_map);

@@ -45,32 +45,12 @@ struct rc_plan {
 /* Remembers a buffer that runtime_const_free() frees. */
 static void *rc_keep(struct diff_ctx *ctx, void *p)
 {
-	void **a;
-
-	if (!p) {
-		ERROR("out of memory");
-		return NULL;
-	}
-	a = realloc(ctx->rc_allocs, (ctx->nr_rc_allocs + 1) * sizeof(*a));
-	if (!a) {
-		free(p);
-		ERROR("out of memory");
-		return NULL;
-	}
-	ctx->rc_allocs = a;
-	a[ctx->nr_rc_allocs++] = p;
-	return p;
+	return owned_keep(&ctx->rc_allocs, p);
 }
 
 void runtime_const_free(struct diff_ctx *ctx)
 {
-	size_t i;
-
-	for (i = 0; i < ctx->nr_rc_allocs; i++)
-		free(ctx->rc_allocs[i]);
-	free(ctx->rc_allocs);
-	ctx->rc_allocs = NULL;
-	ctx->nr_rc_allocs = 0;
+	owned_free(&ctx->rc_allocs);
 }
 
 /* "fn (.text.fn)" of a message: the function holding off of sec. */

@@ -63,8 +63,7 @@ struct writer {
 	size_t nr_syms, cap_syms;
 	size_t *sym_map;	/* patched symbol index -> out symbol id + 1 */
 	struct strmap ext;	/* external name -> out symbol id + 1 */
-	char **names;		/* allocated names, freed at the end */
-	size_t nr_names;
+	struct owned names;	/* allocated names, freed at the end */
 	FILE *manifest;
 	bool warned_no_symbols;
 };
