@@ -73,6 +73,18 @@ guest_script() {
 			kbp_rmmod "$LP" || kbp_fail "rmmod $LP failed"
 			[ ! -d /sys/kernel/livepatch/$LP ] || kbp_fail "$LP is still in sysfs"
 		}
+		# insmod of the patch fails with EBUSY: ftrace refused its
+		# handler on FN (the livepatch needs it to itself). $1: why.
+		expect_load_busy() {
+			if insmod "$LP_KO" 2>/tmp/insmod.err; then
+				kbp_fail "insmod of the livepatch succeeded $1"
+			fi
+			step "insmod refused: $(cat /tmp/insmod.err)"
+			grep -q 'Device or resource busy' /tmp/insmod.err || kbp_fail "insmod did not fail with EBUSY"
+			dmesg | grep -F "failed to register ftrace handler for function '$FN'" |
+				grep -qF '(-16)' || kbp_fail "no 'failed to register ftrace handler' (-16) in dmesg"
+			expect_no_lp "refused $1"
+		}
 		# The patch is not loaded at all.
 		expect_no_lp() {
 			[ ! -d /sys/kernel/livepatch/$LP ] || kbp_fail "$1: /sys/kernel/livepatch/$LP exists"
@@ -199,14 +211,7 @@ run_guest() {
 	expect_not_live "before the load"
 	step "ftrace_enabled=0: the livepatch must be refused"
 	echo 0 >$F || kbp_fail "could not set ftrace_enabled=0"
-	if insmod "$LP_KO" 2>/tmp/insmod.err; then
-		kbp_fail "insmod succeeded with ftrace_enabled=0"
-	fi
-	step "insmod refused: $(cat /tmp/insmod.err)"
-	grep -q 'Device or resource busy' /tmp/insmod.err || kbp_fail "insmod did not fail with EBUSY"
-	dmesg | grep -F "failed to register ftrace handler for function '$FN'" |
-		grep -qF '(-16)' || kbp_fail "no 'failed to register ftrace handler' (-16) in dmesg"
-	expect_no_lp "refused with ftrace_enabled=0"
+	expect_load_busy "with ftrace_enabled=0"
 	step "ftrace_enabled=1: the livepatch loads"
 	echo 1 >$F || kbp_fail "could not set ftrace_enabled=1"
 	load_lp
@@ -274,14 +279,7 @@ run_guest() {
 	[ "$(cat $KP/post_hits)" -gt "$p" ] || kbp_fail "the post_handler did not run"
 	expect_not_live "probed, before the load"
 	step "livepatch on the function: must fail with EBUSY"
-	if insmod "$LP_KO" 2>/tmp/insmod.err; then
-		kbp_fail "insmod of the livepatch succeeded beside a kprobe with a post_handler"
-	fi
-	step "insmod refused: $(cat /tmp/insmod.err)"
-	grep -q 'Device or resource busy' /tmp/insmod.err || kbp_fail "insmod did not fail with EBUSY"
-	dmesg | grep -F "failed to register ftrace handler for function '$FN'" |
-		grep -qF '(-16)' || kbp_fail "no 'failed to register ftrace handler' (-16) in dmesg"
-	expect_no_lp "refused beside the kprobe"
+	expect_load_busy "beside a kprobe with a post_handler"
 	expect_probe_fires "after the refused load"
 	step "kprobe removed: the livepatch loads"
 	rmmod kbp_kprobe_test || kbp_fail "rmmod kbp_kprobe_test"
