@@ -244,43 +244,6 @@ teardown() {
 	[ "$(grep -c 'fs/proc/cmdline\.c$' "$calls")" -eq 1 ]
 }
 
-@test "a cold run compiles the original and the patched object at once, each in its own layer: the prepared tree gets neither" {
-	local out=$BATS_TEST_TMPDIR/out bin=$BATS_TEST_TMPDIR/bin calls real kd
-	real=$(command -v gcc)
-	mkdir -p "$bin"
-	calls=$BATS_TEST_TMPDIR/gcc-calls
-	# A gcc that logs when a compile of fs/proc/cmdline.c starts and
-	# ends, and takes 3 s longer over it.
-	cat >"$bin/gcc" <<-EOF2
-	#!/bin/sh
-	case " \$* " in *"/fs/proc/cmdline.c "*) ;; *) exec "$real" "\$@" ;; esac
-	echo start >>"$calls"
-	rc=0
-	"$real" "\$@" || rc=\$?
-	sleep 3
-	echo end >>"$calls"
-	exit \$rc
-	EOF2
-	chmod +x "$bin/gcc"
-	run kbp -o "$out" "$CORPUS/cmdline-string.patch"
-	[ "$status" -eq 0 ]
-	kd=$(sed -n 's/.*reusing the prepared kernel tree \(.*\)$/\1/p; s/.*preparing the kernel tree (cached in \(.*\))$/\1/p' <<<"$output")
-	[ -d "$kd/obj" ]
-	# Cold for this object: not cached, and no trace of it in the tree.
-	rm -f "$kd/objs/fs/proc/cmdline.o" "$kd/objs/fs/proc/cmdline.o.cmd" \
-		"$kd/obj/fs/proc/cmdline.o" "$kd/obj/fs/proc/.cmdline.o.cmd"
-	: >"$calls"
-	KBP_CC_WRAPPER=none PATH="$bin:$PATH" run kbp -o "$out" "$CORPUS/cmdline-string.patch"
-	echo "$output"
-	[ "$status" -eq 0 ]
-	cat "$calls"
-	# Both started before either ended.
-	[ "$(tr '\n' ' ' <"$calls")" = "start start end end " ]
-	[ -e "$kd/objs/fs/proc/cmdline.o" ]
-	[ ! -e "$kd/obj/fs/proc/cmdline.o" ]
-	[ ! -e "$kd/obj/fs/proc/.cmdline.o.cmd" ]
-}
-
 @test "a tree built in place (.config, objects in it) is used through a clean view and left as it was" {
 	local d=$BATS_TEST_TMPDIR/dirty out=$BATS_TEST_TMPDIR/out before
 	# A stand-in for a tree built in place: the test kernel's source with

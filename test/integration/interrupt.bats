@@ -240,7 +240,7 @@ refs() {
 @test "kills while building the patched objects and diffing them" {
 	refs
 	kill_and_recover patched:1 INT 1
-	# Killed with the patched object still in its layer of the work directory.
+	# Killed with the patched object still in the shared build directory.
 	kill_and_recover patched:2 KILL 1
 	kill_and_recover diff:2 KILL 1
 }
