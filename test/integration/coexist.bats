@@ -85,6 +85,16 @@ guest_script() {
 				grep -qF '(-16)' || kbp_fail "no 'failed to register ftrace handler' (-16) in dmesg"
 			expect_no_lp "refused $1"
 		}
+		# The patch is unloaded while FN is traced: the trace goes on,
+		# on the original function alone; then the tracer goes off.
+		unload_traced() {
+			unload_lp
+			expect_not_live "traced, after the unload"
+			expect_traced "after the unload"
+			expect_ops "traced, after the unload" 1
+			trace_stop
+			expect_not_traced "after the tracer is off"
+		}
 		# The patch is not loaded at all.
 		expect_no_lp() {
 			[ ! -d /sys/kernel/livepatch/$LP ] || kbp_fail "$1: /sys/kernel/livepatch/$LP exists"
@@ -160,12 +170,7 @@ run_guest() {
 	expect_traced "after the load"
 	expect_ops "traced and patched" 2
 	step "livepatch disabled and unloaded"
-	unload_lp
-	expect_not_live "traced, after the unload"
-	expect_traced "after the unload"
-	expect_ops "traced, after the unload" 1
-	trace_stop
-	expect_not_traced "after the tracer is off"
+	unload_traced
 	EOF
 	run_guest "$BATS_TEST_TMPDIR/body"
 }
@@ -193,12 +198,7 @@ run_guest() {
 	step "tracer on again, then the patch is unloaded under it"
 	trace_start function_graph
 	expect_traced "patched, traced again"
-	unload_lp
-	expect_not_live "traced, after the unload"
-	expect_traced "after the unload"
-	expect_ops "traced, after the unload" 1
-	trace_stop
-	expect_not_traced "after the tracer is off"
+	unload_traced
 	EOF
 	run_guest "$BATS_TEST_TMPDIR/body"
 }
