@@ -98,16 +98,21 @@ cdo_symvers() {
 	done
 }
 
+# The awk function hex(S): the value of the lower-case hex digits S
+# (readelf's), for an awk without strtonum (mawk). cdo_sections,
+# cdo_symbols and cdo_relocs start their programs with it.
+CDO_AWK_HEX='
+	function hex(s,  i, v) {
+		v = 0
+		for (i = 1; i <= length(s); i++)
+			v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
+		return v
+	}'
+
 # cdo_sections FILE: "idx name type offset size flags" (decimal offset
 # and size, flags "-" when there are none), index 0 left out.
 cdo_sections() {
-	readelf -SW "$1" | sed -nE 's/^ *\[ *([0-9]+)\] /\1 /p' | awk '
-		function hex(s,  i, v) {
-			v = 0
-			for (i = 1; i <= length(s); i++)
-				v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
-			return v
-		}
+	readelf -SW "$1" | sed -nE 's/^ *\[ *([0-9]+)\] /\1 /p' | awk "$CDO_AWK_HEX"'
 		$1 != 0 {
 			print $1, $2, $3, hex($5), hex($6), (NF == 10 ? "-" : $8)
 		}'
@@ -160,13 +165,7 @@ cdo_symbols() {
 	local secs
 
 	secs=$(cdo_sections "$1" | awk '{ print $1, $2 }')
-	readelf -sW "$1" | awk -v secs="$secs" '
-		function hex(s,  i, v) {
-			v = 0
-			for (i = 1; i <= length(s); i++)
-				v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
-			return v
-		}
+	readelf -sW "$1" | awk -v secs="$secs" "$CDO_AWK_HEX"'
 		BEGIN {
 			n = split(secs, l, "\n")
 			for (i = 1; i <= n; i++) {
@@ -191,13 +190,7 @@ cdo_symbol() {
 # cdo_relocs FILE SECTION: "offset type symbol addend" for each relocation
 # applied to SECTION (decimal offset and addend), by offset.
 cdo_relocs() {
-	readelf -rW "$1" | awk -v want=".rela$2" '
-		function hex(s,  i, v) {
-			v = 0
-			for (i = 1; i <= length(s); i++)
-				v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
-			return v
-		}
+	readelf -rW "$1" | awk -v want=".rela$2" "$CDO_AWK_HEX"'
 		/^Relocation section / {
 			s = $3; gsub(/'\''/, "", s); on = (s == want); next
 		}
