@@ -195,6 +195,7 @@ static size_t parse_klp_sym(const char *name, const char **why)
 	size_t objlen, symlen;
 	char *end;
 
+	/* Already one parser: the two calls differ only in limits and words. */
 	objlen = klp_sym_field(obj, ".", KLP_OBJNAME_MAX,
 			       "no OBJNAME followed by '.'",
 			       "OBJNAME is longer than 55 characters (MODULE_NAME_LEN)",
@@ -249,6 +250,7 @@ static int check_header(struct conversion *conv)
 		ERROR("hint: run klp-convert on the linked livepatch module (.ko)");
 		return -1;
 	}
+	/* As read_sections() does; klp-convert links no elf-model.c. */
 	if (elf_getshdrnum(conv->elf, &conv->shnum) ||
 	    elf_getshdrstrndx(conv->elf, &conv->shstrndx)) {
 		ERROR("%s: cannot read the section headers: %s", conv->file,

@@ -68,6 +68,7 @@ static int add_module(struct kbp_loadcheck *lc, char *arg)
 
 int main(int argc, char **argv)
 {
+	/* getopt's table: the shared options are KBP_OPTIONS_SYMBOL_SOURCES. */
 	static const struct option opts[] = {
 		KBP_OPTIONS_SYMBOL_SOURCES,
 		{ "module", required_argument, NULL, 'm' },

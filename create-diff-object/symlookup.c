@@ -274,6 +274,7 @@ struct kbp_symvers *kbp_symvers_load(const char *path)
 			}
 		}
 	}
+	/* The usual unwind to the type's own free, as for kbp_symbols. */
 	return sv;
 fail:
 	kbp_symvers_free(sv);

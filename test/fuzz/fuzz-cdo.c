@@ -29,6 +29,16 @@
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
+/* Append "OPT VALUE" to argv at argc when VALUE is set; the new argc. */
+static int fuzz_opt(char **argv, int argc, const char *opt, const char *value)
+{
+	if (value) {
+		argv[argc++] = (char *)opt;
+		argv[argc++] = (char *)value;
+	}
+	return argc;
+}
+
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
 	static char in[300], out[300], man[300];
@@ -70,22 +80,10 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	}
 
 	argv[argc++] = "create-diff-object";
-	if (symbols) {
-		argv[argc++] = "--symbols";
-		argv[argc++] = (char *)symbols;
-	}
-	if (symvers) {
-		argv[argc++] = "--symvers";
-		argv[argc++] = (char *)symvers;
-	}
-	if (sealed) {
-		argv[argc++] = "--ibt-sealed";
-		argv[argc++] = (char *)sealed;
-	}
-	if (objname) {
-		argv[argc++] = "--objname";
-		argv[argc++] = (char *)objname;
-	}
+	argc = fuzz_opt(argv, argc, "--symbols", symbols);
+	argc = fuzz_opt(argv, argc, "--symvers", symvers);
+	argc = fuzz_opt(argv, argc, "--ibt-sealed", sealed);
+	argc = fuzz_opt(argv, argc, "--objname", objname);
 	argv[argc++] = "--manifest";
 	argv[argc++] = man;
 	if (other_file) {

@@ -294,23 +294,24 @@ case_no-hunks() {
 case_not-a-patch() { printf 'Subject: a fix\n\nPlease apply.\n' >"$P"; }
 case_missing-config() { CFG=$BATS_TEST_TMPDIR/no-config; from_corpus; }
 case_not-a-config() { CFG=$CORPUS/cmdline-string.patch; from_corpus; }
-case_config-not-smp() {
+# edited_config SED-SCRIPT LINE: CFG, the test kernel's config edited by
+# SED-SCRIPT, which must then have LINE; the corpus patch.
+edited_config() {
 	CFG=$BATS_TEST_TMPDIR/config
-	sed 's/^CONFIG_SMP=y$/# CONFIG_SMP is not set/' "$K/config" >"$CFG"
-	grep -q '^# CONFIG_SMP is not set' "$CFG"
+	sed "$1" "$K/config" >"$CFG"
+	grep -qxF "$2" "$CFG"
 	from_corpus
+}
+case_config-not-smp() {
+	edited_config 's/^CONFIG_SMP=y$/# CONFIG_SMP is not set/' '# CONFIG_SMP is not set'
 }
 case_config-localversion() {
-	CFG=$BATS_TEST_TMPDIR/config
-	sed 's/^CONFIG_LOCALVERSION=.*/CONFIG_LOCALVERSION="-other"/' "$K/config" >"$CFG"
-	grep -q '^CONFIG_LOCALVERSION="-other"' "$CFG"
-	from_corpus
+	edited_config 's/^CONFIG_LOCALVERSION=.*/CONFIG_LOCALVERSION="-other"/' \
+		'CONFIG_LOCALVERSION="-other"'
 }
 case_config-no-livepatch() {
-	CFG=$BATS_TEST_TMPDIR/config
-	sed 's/^CONFIG_LIVEPATCH=y$/# CONFIG_LIVEPATCH is not set/' "$K/config" >"$CFG"
-	grep -q '^# CONFIG_LIVEPATCH is not set' "$CFG"
-	from_corpus
+	edited_config 's/^CONFIG_LIVEPATCH=y$/# CONFIG_LIVEPATCH is not set/' \
+		'# CONFIG_LIVEPATCH is not set'
 }
 case_source-version() {
 	# A tree whose Makefile says another version than the vmlinux.
@@ -321,10 +322,8 @@ case_source-version() {
 	from_corpus
 }
 case_compiler() {
-	CFG=$BATS_TEST_TMPDIR/config
-	sed 's/^CONFIG_CC_VERSION_TEXT=.*/CONFIG_CC_VERSION_TEXT="gcc (Debian 9.9.9-1) 9.9.9"/' \
-		"$K/config" >"$CFG"
-	from_corpus
+	edited_config 's/^CONFIG_CC_VERSION_TEXT=.*/CONFIG_CC_VERSION_TEXT="gcc (Debian 9.9.9-1) 9.9.9"/' \
+		'CONFIG_CC_VERSION_TEXT="gcc (Debian 9.9.9-1) 9.9.9"'
 }
 without_tool() { ENVS+=(PATH="$BATS_FILE_TMPDIR/path-without-$1"); from_corpus; }
 case_no-patch-tool() { without_tool patch; }
@@ -346,43 +345,43 @@ case_output-parent-read-only() {
 	OUT=$m/new/out
 	from_corpus
 }
-# fill DIR: fills DIR's file system with a filler file.
-fill() { dd if=/dev/zero of="$1/filler" bs=4k 2>/dev/null || true; }
-case_output-full() {
-	local m=$BATS_TEST_TMPDIR/mnt-full
+# full_fs NAME SIZE [FROM]: a SIZE tmpfs on $BATS_TEST_TMPDIR/NAME (which
+# teardown unmounts), with FROM's files copied in, filled with a filler
+# file; its path in $m.
+full_fs() {
+	m=$BATS_TEST_TMPDIR/$1
 	mkdir -p "$m"
-	mount -t tmpfs -o size=256k kbp-test "$m"
-	cp -a "$OUT"/. "$m"/
-	fill "$m"
+	mount -t tmpfs -o "size=$2" kbp-test "$m"
+	if [ -n "${3:-}" ]; then
+		cp -a "$3"/. "$m"/
+	fi
+	dd if=/dev/zero of="$m/filler" bs=4k 2>/dev/null || true
+}
+case_output-full() {
+	local m
+	full_fs mnt-full 256k "$OUT"
 	OUT=$m
 	from_corpus
 }
 case_output-full-late() {
 	# Room for the early check, not for the module: the build runs and
 	# the final write fails.
-	local m=$BATS_TEST_TMPDIR/mnt-full
-	mkdir -p "$m"
-	mount -t tmpfs -o size=256k kbp-test "$m"
-	cp -a "$OUT"/. "$m"/
-	fill "$m"
+	local m
+	full_fs mnt-full 256k "$OUT"
 	truncate -s -8K "$m/filler"
 	OUT=$m
 	cp "$CORPUS/cmdline-string.patch" "$P"
 }
 case_cache-full() {
 	# A fresh cache on a full file system: the tree can't be prepared.
-	local m=$BATS_TEST_TMPDIR/mnt-cache
-	mkdir -p "$m"
-	mount -t tmpfs -o size=256k kbp-test "$m"
-	fill "$m"
+	local m
+	full_fs mnt-cache 256k
 	ENVS+=(XDG_CACHE_HOME="$m")
 	from_corpus
 }
 case_workdir-full() {
-	local m=$BATS_TEST_TMPDIR/mnt-tmp
-	mkdir -p "$m"
-	mount -t tmpfs -o size=1m kbp-test "$m"
-	fill "$m"
+	local m
+	full_fs mnt-tmp 1m
 	ENVS+=(TMPDIR="$m")
 	from_corpus
 }

@@ -75,6 +75,14 @@ setup_file() {
 	if readelf -sW "$ko" | grep -q 'klp\.sym.*__do_sys_sysinfo'; then false; fi
 }
 
+# edited_patch FILE SED-SCRIPT ADDED PATCH: PATCH, the test kernel's FILE
+# edited by SED-SCRIPT, which must add the line ADDED.
+edited_patch() {
+	diff -u "$K/source/$1" <(sed "$2" "$K/source/$1") |
+		sed -e "1s|.*|--- a/$1|" -e "2s|.*|+++ b/$1|" >"$4" || true
+	grep -qxF "+$3" "$4"
+}
+
 @test "FAIL-asm-file: a changed assembly file is refused, naming it and its object; one this kernel doesn't build is not" {
 	local other=arch/arm64/lib/memset.S
 	# The kernel really assembles memset_64.S on its own.
@@ -85,9 +93,7 @@ setup_file() {
 	# nothing in this kernel.
 	[ -f "$K/source/$other" ]
 	[ ! -e "$K/build/$(dirname "$other")" ]
-	diff -u "$K/source/$other" <(sed '0,/^\tret$/s//\tret\n\tnop/' "$K/source/$other") |
-		sed -e "1s|.*|--- a/$other|" -e "2s|.*|+++ b/$other|" >"$BATS_TEST_TMPDIR/arm64.patch" || true
-	grep -q '^+	nop$' "$BATS_TEST_TMPDIR/arm64.patch"
+	edited_patch "$other" '0,/^\tret$/s//\tret\n\tnop/' $'\tnop' "$BATS_TEST_TMPDIR/arm64.patch"
 	run kbp -o "$BATS_TEST_TMPDIR/out2" "$BATS_TEST_TMPDIR/arm64.patch"
 	echo "$output"
 	[ "$status" -eq 3 ]
@@ -95,9 +101,8 @@ setup_file() {
 	# A header that an assembly object is built from is refused too,
 	# naming an object whose .cmd really lists the header.
 	local h=arch/x86/include/asm/cpufeatures.h asm
-	diff -u "$K/source/$h" <(sed '0,/^#define X86_FEATURE_FSRS\t/s//#define X86_FEATURE_KBP_UNUSED\n&/' "$K/source/$h") |
-		sed -e "1s|.*|--- a/$h|" -e "2s|.*|+++ b/$h|" >"$BATS_TEST_TMPDIR/header.patch" || true
-	grep -q '^+#define X86_FEATURE_KBP_UNUSED$' "$BATS_TEST_TMPDIR/header.patch"
+	edited_patch "$h" '0,/^#define X86_FEATURE_FSRS\t/s//#define X86_FEATURE_KBP_UNUSED\n&/' \
+		'#define X86_FEATURE_KBP_UNUSED' "$BATS_TEST_TMPDIR/header.patch"
 	run kbp -o "$BATS_TEST_TMPDIR/out3" "$BATS_TEST_TMPDIR/header.patch"
 	echo "$output"
 	[ "$status" -eq 2 ]
@@ -155,9 +160,7 @@ setup_file() {
 	# Independently of kbuild-patch: vmlinux exports the key.
 	readelf -sW "$K/vmlinux" | awk '$8 == "__ksymtab_init_on_free"' | grep -q .
 	grep -qP '^0x[0-9a-f]+\tinit_on_free\tvmlinux\tEXPORT_SYMBOL\t' "$K/build/Module.symvers"
-	run kbp -o "$out" --keep "$CORPUS/static-key-exported.patch"
-	echo "$output"
-	[ "$status" -eq 0 ]
+	kbp_keep static-key-exported "$out"
 	work=$(kept_work "$output")
 	[ -d "$work" ]
 	# The sites in the patched object as kbuild compiled it: __jump_table
@@ -190,9 +193,7 @@ setup_file() {
 @test "smp-locks-atomic: the module's .smp_locks has exactly the LOCK sites of the new function" {
 	local out=$BATS_TEST_TMPDIR/out work obj ko sec=.text.execdomains_proc_show
 	local obj_locks obj_relas ko_relas
-	run kbp -o "$out" --keep "$CORPUS/smp-locks-atomic.patch"
-	echo "$output"
-	[ "$status" -eq 0 ]
+	kbp_keep smp-locks-atomic "$out"
 	work=$(kept_work "$output")
 	[ -d "$work" ]
 	obj=$BATS_TEST_TMPDIR/exec_domain.o
@@ -225,9 +226,9 @@ setup_file() {
 
 @test "printk-index: the module's .printk_index has exactly the printk sites of the patched functions" {
 	local out=$BATS_TEST_TMPDIR/out work obj ko funcs all want got
-	run kbp -o "$out" --keep "$CORPUS/printk-index.patch"
-	[ "$status" -eq 0 ]
+	kbp_keep printk-index "$out"
 	work=$(kept_work "$output")
+	[ -d "$work" ]
 	obj=$work/patched/drivers/char/misc.o
 	ko=$out/livepatch-printk-index.ko
 	[ -f "$obj" ]

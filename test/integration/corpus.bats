@@ -81,10 +81,11 @@ setup_file() {
 
 @test "static-key-tracepoint: the module's __jump_table has exactly the entries of the new function" {
 	local out=$BATS_TEST_TMPDIR/out work obj_sites ko_sites ko_keys
-	run kbp -o "$out" --keep "$CORPUS/static-key-tracepoint.patch"
-	[ "$status" -eq 0 ]
+	kbp_keep static-key-tracepoint "$out"
 	work=$(kept_work "$output")
 	[ -d "$work" ]
+	# Counted as static-key-exported's (corpus-sections.bats), spelled out
+	# in each: what differs is the key, a klp relocation here.
 	# The sites in the patched object as kbuild compiled it: __jump_table
 	# relocations (code and target of each entry) into uptime_proc_show.
 	obj_sites=$(count_relas "$work/patched/fs/proc/uptime.o" .rela__jump_table \
@@ -127,6 +128,8 @@ setup_file() {
 @test "module-binfmt-misc: late module patching, the target loaded after the livepatch" {
 	local out=$BATS_TEST_TMPDIR/out
 	corpus_build module-binfmt-misc "$out"
+	# Written out, as debian.bats's late load: a guest script reads as the
+	# steps it takes, each with its own exit code.
 	cat >"$BATS_TEST_TMPDIR/guest.sh" <<-'EOF'
 	m=livepatch_module_binfmt_misc
 	insmod /modules/livepatch-module-binfmt-misc.ko || exit 10
@@ -143,6 +146,7 @@ setup_file() {
 	until rmmod $m 2>/dev/null; do sleep 0.1; done
 	echo KBP-LATE-OK
 	EOF
+	# run, echo, status and marker: every VM test's own lines, kept in it.
 	run vm_run "$BATS_TEST_TMPDIR/guest.sh" --module "$out/livepatch-module-binfmt-misc.ko" \
 		--module "$K/build/fs/binfmt_misc.ko"
 	echo "$output"

@@ -54,17 +54,11 @@ state() {
 files() {
 	echo "FILES $1: [$(cd $R && find . -type f | sort | tr '\n' ' ' | sed 's/ $//')]"
 }
-# start_sleeper: a "sleep 1000" asleep in hrtimer_nanosleep; its pid in
-# $sleeper.
+# start_sleeper LABEL: a "sleep 1000" asleep in hrtimer_nanosleep
+# (kbp_start_sleeper); its pid in $sleeper and as "SLEEPER LABEL: PID".
 start_sleeper() {
-	sleep 1000 &
-	sleeper=$!
-	_n=0
-	until grep -q 'hrtimer_nanosleep+' /proc/$sleeper/stack 2>/dev/null; do
-		_n=$((_n + 1))
-		[ $_n -le 100 ] || kbp_fail "the sleeper is not in hrtimer_nanosleep: $(cat /proc/$sleeper/stack)"
-		sleep 0.1
-	done
+	kbp_start_sleeper ||
+		kbp_fail "the sleeper is not in hrtimer_nanosleep: $(cat /proc/$sleeper/stack)"
 	echo "SLEEPER $1: $sleeper"
 }
 mkdir -p $R

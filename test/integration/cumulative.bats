@@ -73,6 +73,7 @@ guest_script() {
 	state end
 	EOF
 	guest_script "$BATS_TEST_TMPDIR/guest.sh" "$BATS_TEST_TMPDIR/body.sh"
+	# Spelled out, as the -R test below: each line is one step's state.
 	run vm_run "$BATS_TEST_TMPDIR/guest.sh" --module "$out/cum-v1.ko" \
 		--module "$out/cum-v2.ko"
 	echo "$output"

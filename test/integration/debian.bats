@@ -103,6 +103,7 @@ setup_file() {
 		if ($3 == "show_console_dev") near = 3
 		else if (near-- > 0 && $3 == "c_start") print $1 }')
 	[ -n "$addr" ] && [ -n "$cstart" ]
+	# Four runs written out: two must match, the two controls must not.
 	run "$cmp" "$w1/orig/fs/proc/meminfo.o" "$vmlinux" meminfo_proc_show --at "$addr"
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -120,25 +121,12 @@ setup_file() {
 }
 
 @test "debian: a header change on the stock kernel: the dependency scan finds its few users among the config's thousands of objects, without a kernel build; the patch loads" {
-	local out=$BATS_TEST_TMPDIR/out bin=$BATS_TEST_TMPDIR/bin calls cc real
+	local out=$BATS_TEST_TMPDIR/out bin=$BATS_TEST_TMPDIR/bin calls
 	local users scan src f
 	calls=$BATS_TEST_TMPDIR/cc-calls
 	# The compilers (Debian's config names x86_64-linux-gnu-gcc-12),
 	# logging each compile (-c) and dependency run (-M) of a C file.
-	mkdir -p "$bin"
-	for cc in gcc x86_64-linux-gnu-gcc-12; do
-		real=$(command -v "$cc")
-		cat >"$bin/$cc" <<-EOF2
-		#!/bin/sh
-		kind=
-		case " \$* " in *" -c "*) kind=c ;; *" -M "*) kind=M ;; esac
-		if [ -n "\$kind" ]; then
-			for a in "\$@"; do case \$a in *.c) echo "\$kind \$a" >>"$calls" ;; esac; done
-		fi
-		exec "$real" "\$@"
-		EOF2
-		chmod +x "$bin/$cc"
-	done
+	logging_cc "$bin" "$calls" gcc x86_64-linux-gnu-gcc-12
 	KBP_CC_WRAPPER=none PATH="$bin:$PATH" run kbp_debian -o "$out" "$CORPUS/header-loadavg.patch"
 	echo "$output"
 	[ "$status" -eq 0 ]

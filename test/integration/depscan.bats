@@ -29,30 +29,12 @@ ks_cmd() {
 kbp_ks() { ks_cmd; "${KS[@]}" "$@"; }
 kbp_ks_job() { ks_cmd; shell_job "${KS[@]}" "$@"; }
 
-# logging_gcc DIR LOG: DIR/gcc logs each compile (-c) as "c SOURCE" and
-# each dependency run (-M) as "M SOURCE" to LOG, then runs gcc.
-logging_gcc() {
-	local real
-	real=$(command -v gcc)
-	mkdir -p "$1"
-	cat >"$1/gcc" <<-EOF2
-	#!/bin/sh
-	kind=
-	case " \$* " in *" -c "*) kind=c ;; *" -M "*) kind=M ;; esac
-	if [ -n "\$kind" ]; then
-		for a in "\$@"; do case \$a in *.c) echo "\$kind \$a" >>"$2" ;; esac; done
-	fi
-	exec "$real" "\$@"
-	EOF2
-	chmod +x "$1/gcc"
-}
-
 @test "header change without the build directory: killed during the scan it scans again; the users are the kernel's own; then cached" {
 	local out=$BATS_TEST_TMPDIR/out bin=$BATS_TEST_TMPDIR/bin calls users expected
 	local point sig kd points=() h=include/linux/sched/loadavg.h
 	before=$(tree_state "$K/source")
 	calls=$BATS_TEST_TMPDIR/gcc-calls
-	logging_gcc "$bin" "$calls"
+	logging_cc "$bin" "$calls" gcc
 	# A .c file that its directory's Makefile names, but that this
 	# config doesn't build (independently: no .cmd file in the kernel's
 	# build), is no object: nothing to patch (exit 3), nothing compiled.

@@ -361,6 +361,8 @@ refs() {
 	local p1=$!
 	kbp_job -o "$out" -n "$NAME" "$CORPUS/meminfo.patch" >"$BATS_TEST_TMPDIR/r2" 2>&1 &
 	local p2=$!
+	# Each job waited for and checked on its own line, as in the test
+	# above: a failure then says which run it was.
 	wait "$p1" || s1=$?
 	wait "$p2" || s2=$?
 	cat "$BATS_TEST_TMPDIR/r1" "$BATS_TEST_TMPDIR/r2"

@@ -15,6 +15,8 @@ load ../lib/helpers
 
 LOAD=$BATS_TEST_DIRNAME/load
 
+# The preamble of every corpus-based suite (loads, fixture directory,
+# corpus_setup); what differs is the patches each file builds.
 setup_file() {
 	corpus_setup
 	local out=$BATS_FILE_TMPDIR/out
@@ -43,16 +45,28 @@ guest() {
 	} >"$S"
 }
 
+# guest_ok MARKER MODULE...: boot the VM (280 s at most) with the MODULEs
+# (under $OUT, or absolute) and run $S; it must exit 0 and print MARKER.
+guest_ok() {
+	local marker=$1 m args=()
+	shift
+	for m in "$@"; do
+		[[ $m == /* ]] || m=$OUT/$m
+		args+=(--module "$m")
+	done
+	SECONDS=0
+	run kbp_vm --timeout 280 "${args[@]}" "$S"
+	echo "$output"
+	echo "# VM run: $SECONDS s" >&3
+	[ "$status" -eq 0 ]
+	[[ $output == *"$marker"* ]]
+}
+
 @test "load: readers of a patched /proc file see only its old or new output, over enable/disable rounds" {
 	local readers=4 rounds=4 old=0 new=0 n=0 line
 	guest readers.sh MOD=livepatch_load KO=livepatch-load.ko \
 		ROUNDS=$rounds READERS=$readers HOLD=5
-	SECONDS=0
-	run kbp_vm --timeout 280 --module "$OUT/livepatch-load.ko" "$S"
-	echo "$output"
-	echo "# VM run: $SECONDS s" >&3
-	[ "$status" -eq 0 ]
-	[[ $output == *KBP-READERS-OK* ]]
+	guest_ok KBP-READERS-OK livepatch-load.ko
 	# Every round's two transitions finished.
 	[ "$(grep -c '^KBP-TRANSITION: round [0-9]* \(enable\|disable\) ' <<<"$output")" -eq $((2 * rounds)) ]
 	# Each reader reported; across the run both outputs were seen.
@@ -72,25 +86,14 @@ guest() {
 
 @test "load: 50 load/enable/disable/unload cycles in one boot leave no reference and no failure" {
 	guest cycles.sh MOD=livepatch_load KO=livepatch-load.ko CYCLES=50
-	SECONDS=0
-	run kbp_vm --timeout 280 --module "$OUT/livepatch-load.ko" \
-		--module "$K/build/fs/binfmt_misc.ko" "$S"
-	echo "$output"
-	echo "# VM run: $SECONDS s" >&3
-	[ "$status" -eq 0 ]
-	[[ $output == *KBP-CYCLES-OK* ]]
+	guest_ok KBP-CYCLES-OK livepatch-load.ko "$K/build/fs/binfmt_misc.ko"
 	grep -q '^KBP-CYCLES: 50 cycles in [0-9]* ms; dmesg: 50 patching complete, 50 unpatching complete$' <<<"$output"
 	grep '^KBP-CYCLES:' <<<"$output" | sed 's/^/# /' >&3
 }
 
 @test "load: kbuild-patch-wait names the task asleep in a patched function that blocks the transition" {
 	guest blocked.sh MOD=livepatch_orc_stack KO=livepatch-orc-stack.ko
-	SECONDS=0
-	run kbp_vm --timeout 280 --module "$OUT/livepatch-orc-stack.ko" "$S"
-	echo "$output"
-	echo "# VM run: $SECONDS s" >&3
-	[ "$status" -eq 0 ]
-	[[ $output == *KBP-BLOCKED-OK* ]]
+	guest_ok KBP-BLOCKED-OK livepatch-orc-stack.ko
 	grep -q '^KBP-BLOCKED: patching: pid [0-9]* (sleep) named' <<<"$output"
 	grep -q '^KBP-BLOCKED: unpatching: pid [0-9]* (sleep) named' <<<"$output"
 	# The patched function on the sleeper's stack: the original while

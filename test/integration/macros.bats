@@ -128,6 +128,8 @@ livepatch: pre-patch callback failed for object 'vmlinux'
 livepatch: failed to enable patch '$m'
 EOF
 	if callback_log refused | grep -E 'post_patch|starting patching'; then false; fi
+	# Written out, not generated: the order of the lines is what the
+	# kernel's callback ordering must produce.
 	diff <(callback_log enable) - <<EOF
 kbp-cb: pre_patch file=exec obj=vmlinux
 kbp-cb: pre_patch file=utsname_sysctl obj=vmlinux
@@ -266,6 +268,7 @@ unload livepatch_state_v3
 echo KBP-MACROS-OK
 EOF
 	} >"$BATS_TEST_TMPDIR/guest.sh"
+	# The VM run's own lines, as in every VM test; only the modules differ.
 	run vm_run "$BATS_TEST_TMPDIR/guest.sh" --module "$out/livepatch-state-v1.ko" \
 		--module "$out/livepatch-state-v2.ko" --module "$out/livepatch-state-v3.ko" \
 		--module "$out/livepatch-callbacks.ko"
@@ -288,6 +291,7 @@ EOF
 	# (their strings), and ignores both.
 	grep -q '^+.*KBP_IGNORE_FUNCTION(proc_pid_personality)' "$MACROS/ignore.patch"
 	grep -q '^+.*KBP_IGNORE_SECTION(".text.proc_pid_limits")' "$MACROS/ignore.patch"
+	# run, echo, status, then this test's own messages: kept spelled out.
 	run kbp -o "$out" "$MACROS/ignore.patch"
 	echo "$output"
 	[ "$status" -eq 3 ]

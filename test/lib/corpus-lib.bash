@@ -291,6 +291,36 @@ kept_work() {
 	sed -n 's/.*work directory kept: //p' <<<"$1"
 }
 
+# logging_cc DIR LOG CC...: DIR/CC, for each compiler CC, logs each compile
+# (-c) of a C file as "c SOURCE" and each dependency run (-M) as
+# "M SOURCE" to LOG, then runs the real CC.
+logging_cc() {
+	local dir=$1 log=$2 cc real
+	shift 2
+	mkdir -p "$dir"
+	for cc in "$@"; do
+		real=$(command -v "$cc")
+		cat >"$dir/$cc" <<-EOF
+		#!/bin/sh
+		kind=
+		case " \$* " in *" -c "*) kind=c ;; *" -M "*) kind=M ;; esac
+		if [ -n "\$kind" ]; then
+			for a in "\$@"; do case \$a in *.c) echo "\$kind \$a" >>"$log" ;; esac; done
+		fi
+		exec "$real" "\$@"
+		EOF
+		chmod +x "$dir/$cc"
+	done
+}
+
+# kbp_keep NAME OUT: build corpus/NAME.patch into OUT with --keep (run);
+# it must succeed. Its work directory: kept_work "$output".
+kbp_keep() {
+	run kbp -o "$2" --keep "$CORPUS/$1.patch"
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
+
 # key_off_guest: the guest script of static-key-exported with the key off
 # at boot (init_on_free=0): the patch loads and the new code takes the
 # "off" branch (corpus.bats, and no-jump-label.bats on the nojl kernel).

@@ -97,6 +97,10 @@ kbp_vm() {
 #       it is gone, 1 on timeout.
 #   kbp_uptime_cs
 #       print the uptime in centiseconds (for durations in the guest)
+#   kbp_start_sleeper
+#       start "sleep 1000" in the background, its pid in $sleeper, and wait
+#       (10 s) until it sleeps in hrtimer_nanosleep (its /proc stack);
+#       returns 0 then, 1 on timeout
 kbp_guest_functions() {
 	cat <<'EOF'
 kbp_fail() {
@@ -134,6 +138,17 @@ kbp_uptime_cs() {
 	_kbp_s=${_kbp_u%.*}
 	_kbp_c=${_kbp_u#*.}
 	echo $((_kbp_s * 100 + ${_kbp_c#0}))
+}
+kbp_start_sleeper() {
+	sleep 1000 &
+	sleeper=$!
+	_kbp_n=100
+	until grep -q 'hrtimer_nanosleep+' /proc/$sleeper/stack 2>/dev/null; do
+		[ "$_kbp_n" -gt 0 ] || return 1
+		sleep 0.1
+		_kbp_n=$((_kbp_n - 1))
+	done
+	return 0
 }
 EOF
 }

@@ -100,6 +100,47 @@ diff_pair() {
 	echo "stderr: $stderr"
 }
 
+# changed_only NAME VMLINUX SYMVERS FUNC: create-diff-object succeeds on
+# the pair NAME, reports FUNC as its one changed function and carries only
+# FUNC's section.
+changed_only() {
+	diff_pair "$1" "$2" "$3"
+	[ "$status" -eq 0 ]
+	[ "$output" = "kernel/$1.o: changed function: $4" ]
+	[ "$(cdo_text_sections "$OUT")" = ".text.$4" ]
+}
+
+# refused_naming NAME SYM SECTION: create-diff-object refuses the pair
+# NAME (exit 2) naming SYM and its SECTION, and writes no object.
+refused_naming() {
+	diff_pair "$1" "$VM_MISC" "$SYMVERS"
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"create-diff-object: kernel/$1.o: $2 ($3): "* ]]
+	[ ! -e "$OUT" ]
+}
+
+# extref_klp NAME FILE: create-diff-object succeeds on the pair extref,
+# and its changed extref_changed refers to NAME, the only one of FILE in
+# the extref vmlinux (sympos 0), through .klp.sym.vmlinux.NAME,0 (klp_ref).
+extref_klp() {
+	local pos
+	pos=$(cdo_vmlinux_sympos "$VM_EXTREF" "$1" "$2")
+	[ "$pos" = 0 ]
+	diff_pair extref "$VM_EXTREF" "$SYMVERS_EXTREF"
+	[ "$status" -eq 0 ]
+	klp_ref "$(cdo_patched extref)" extref_changed "$1" ".klp.sym.vmlinux.$1,$pos"
+}
+
+# extref_in_module MODULE SYMVERS: create-diff-object succeeds on the pair
+# extref as an object of MODULE, with SYMVERS.
+extref_in_module() {
+	run --separate-stderr "$CDO" --objname "$1" --symvers "$2" \
+		--name "$1/extref.o" "$(cdo_orig extref)" \
+		"$(cdo_patched extref)" "$OUT"
+	echo "$output"; echo "$stderr"
+	[ "$status" -eq 0 ]
+}
+
 # klp_ref OBJ FUNC NAME KLP: every reference of the patched FUNC to
 # NAME is, in $OUT, a reference to the WEAK undefined symbol KLP, at the
 # same place, type and offset; NAME itself is not carried.
@@ -164,10 +205,7 @@ mcount_targets() {
 	p=$(cdo_patched body)
 	[ "$(cdo_changed_bytes "$(cdo_orig body)" "$p")" = body_changed ]
 
-	diff_pair body "$VM_MISC" "$SYMVERS"
-	[ "$status" -eq 0 ]
-	[ "$output" = "kernel/body.o: changed function: body_changed" ]
-	[ "$(cdo_text_sections "$OUT")" = .text.body_changed ]
+	changed_only body "$VM_MISC" "$SYMVERS" body_changed
 	! cdo_section_names "$OUT" | grep -q body_same || false
 	! cdo_symbols "$OUT" | grep -q body_same || false
 	[ "$(cdo_section_hex "$OUT" .text.body_changed)" = \
@@ -281,31 +319,22 @@ mcount_targets() {
 	local sec
 	sec=$(cdo_symbol "$(cdo_patched data)" data_limit | awk '{ print $4 }')
 	[[ $sec == .data* ]]
-	diff_pair data "$VM_MISC" "$SYMVERS"
-	[ "$status" -eq 2 ]
-	[[ $stderr == *"create-diff-object: kernel/data.o: data_limit ($sec): "* ]]
+	refused_naming data data_limit "$sec"
 	[[ $output != *"function:"* ]]
-	[ ! -e "$OUT" ]
 }
 
 @test "changed initial value of a static variable: exit 2 naming it" {
 	local sec
 	sec=$(cdo_symbol "$(cdo_patched sdata)" sdata_weight | awk '$2 == "LOCAL" { print $4 }')
 	[[ $sec == .data* ]]
-	diff_pair sdata "$VM_MISC" "$SYMVERS"
-	[ "$status" -eq 2 ]
-	[[ $stderr == *"create-diff-object: kernel/sdata.o: sdata_weight ($sec): "* ]]
-	[ ! -e "$OUT" ]
+	refused_naming sdata sdata_weight "$sec"
 }
 
 @test "changed __init function: exit 2 naming it" {
 	[ "$(cdo_symbol "$(cdo_patched init)" init_setup | awk '{ print $4 }')" = .init.text ]
 	[ "$(cdo_section_hex "$(cdo_orig init)" .init.text)" != \
 		"$(cdo_section_hex "$(cdo_patched init)" .init.text)" ]
-	diff_pair init "$VM_MISC" "$SYMVERS"
-	[ "$status" -eq 2 ]
-	[[ $stderr == *"create-diff-object: kernel/init.o: init_setup (.init.text): "* ]]
-	[ ! -e "$OUT" ]
+	refused_naming init init_setup .init.text
 }
 
 @test "changed __exit function: exit 2 naming it, with the reason and a hint" {
@@ -335,56 +364,29 @@ mcount_targets() {
 }
 
 @test "extref: only the changed function is reported and carried" {
-	diff_pair extref "$VM_EXTREF" "$SYMVERS_EXTREF"
-	[ "$status" -eq 0 ]
-	[ "$output" = "kernel/extref.o: changed function: extref_changed" ]
-	[ "$(cdo_text_sections "$OUT")" = .text.extref_changed ]
+	changed_only extref "$VM_EXTREF" "$SYMVERS_EXTREF" extref_changed
 	# Everything extref_changed calls stays in the kernel.
 	[ -z "$(cdo_symbols "$OUT" | awk '$3 == "FUNC" && $4 != ".text.extref_changed"')" ]
 }
 
 @test "unchanged static function called from a changed one: WEAK UND .klp.sym.vmlinux.NAME,POS" {
-	local pos
-	pos=$(cdo_vmlinux_sympos "$VM_EXTREF" extref_helper extref.c)
-	[ "$pos" = 0 ]
-	diff_pair extref "$VM_EXTREF" "$SYMVERS_EXTREF"
-	[ "$status" -eq 0 ]
-	klp_ref "$(cdo_patched extref)" extref_changed extref_helper \
-		".klp.sym.vmlinux.extref_helper,$pos"
+	extref_klp extref_helper extref.c
 }
 
 @test "unchanged static variable read by a changed function: klp symbol, no copy" {
-	local pos
-	pos=$(cdo_vmlinux_sympos "$VM_EXTREF" extref_count extref.c)
-	[ "$pos" = 0 ]
-	diff_pair extref "$VM_EXTREF" "$SYMVERS_EXTREF"
-	[ "$status" -eq 0 ]
-	klp_ref "$(cdo_patched extref)" extref_changed extref_count \
-		".klp.sym.vmlinux.extref_count,$pos"
+	extref_klp extref_count extref.c
 }
 
 @test "unchanged static variable compared with an immediate (addend -4 - imm size): klp symbol, no copy" {
-	local pos p
-	p=$(cdo_patched extref)
 	# cmpl $imm, extref_hits(%rip): the field is not the end of the insn.
-	cdo_relocs "$p" .text.extref_changed |
+	cdo_relocs "$(cdo_patched extref)" .text.extref_changed |
 		awk '$3 == ".bss.extref_hits" && $4 < -4' | grep -q .
-	pos=$(cdo_vmlinux_sympos "$VM_EXTREF" extref_hits extref.c)
-	[ "$pos" = 0 ]
-	diff_pair extref "$VM_EXTREF" "$SYMVERS_EXTREF"
-	[ "$status" -eq 0 ]
-	klp_ref "$p" extref_changed extref_hits ".klp.sym.vmlinux.extref_hits,$pos"
+	extref_klp extref_hits extref.c
 }
 
 @test "unexported global function of another file: klp symbol" {
-	local pos
 	! grep -qw extref_unexported "$SYMVERS_EXTREF" || false
-	pos=$(cdo_vmlinux_sympos "$VM_EXTREF" extref_unexported "")
-	[ "$pos" = 0 ]
-	diff_pair extref "$VM_EXTREF" "$SYMVERS_EXTREF"
-	[ "$status" -eq 0 ]
-	klp_ref "$(cdo_patched extref)" extref_changed extref_unexported \
-		".klp.sym.vmlinux.extref_unexported,$pos"
+	extref_klp extref_unexported ""
 }
 
 @test "exported functions (Module.symvers, __ksymtab_, namespace): plain GLOBAL UND, MODULE_IMPORT_NS in the manifest" {
@@ -403,11 +405,7 @@ mcount_targets() {
 
 @test "module object: its own symbols use .klp.sym.MODULE even when the module exports them" {
 	grep -qP '\textref_unexported\tmymod\t' "$SYMVERS_MOD"
-	run --separate-stderr "$CDO" --objname mymod --symvers "$SYMVERS_MOD" \
-		--name mymod/extref.o "$(cdo_orig extref)" \
-		"$(cdo_patched extref)" "$OUT"
-	echo "$output"; echo "$stderr"
-	[ "$status" -eq 0 ]
+	extref_in_module mymod "$SYMVERS_MOD"
 	klp_ref "$(cdo_patched extref)" extref_changed extref_helper \
 		".klp.sym.mymod.extref_helper,0"
 	plain_ref "$(cdo_patched extref)" extref_changed extref_exported
@@ -417,18 +415,11 @@ mcount_targets() {
 
 @test "module object: its own exports, named by path and with dashes in Module.symvers (fs/my-mod for my_mod), use .klp.sym.MODULE" {
 	grep -qP '\textref_unexported\tfs/my-mod\t' "$SYMVERS_MODPATH"
-	run --separate-stderr "$CDO" --objname my_mod --symvers "$SYMVERS_MODPATH" \
-		--name my_mod/extref.o "$(cdo_orig extref)" \
-		"$(cdo_patched extref)" "$OUT"
-	echo "$output"; echo "$stderr"
-	[ "$status" -eq 0 ]
+	extref_in_module my_mod "$SYMVERS_MODPATH"
 	klp_ref "$(cdo_patched extref)" extref_changed extref_unexported \
 		".klp.sym.my_mod.extref_unexported,0"
 	# Another module's export stays a plain reference (a dependency).
-	run --separate-stderr "$CDO" --objname other_mod --symvers "$SYMVERS_MODPATH" \
-		--name other_mod/extref.o "$(cdo_orig extref)" \
-		"$(cdo_patched extref)" "$OUT"
-	[ "$status" -eq 0 ]
+	extref_in_module other_mod "$SYMVERS_MODPATH"
 	plain_ref "$(cdo_patched extref)" extref_changed extref_unexported
 }
 
@@ -512,10 +503,7 @@ mcount_targets() {
 		cdo_symbols "$f" | grep -qE '^clone_scale\.constprop\.[0-9]+ LOCAL FUNC '
 		cdo_symbols "$f" | grep -qE '^clone_weight\.isra\.[0-9]+ LOCAL FUNC '
 	done
-	diff_pair clone "$VM_MISC" "$SYMVERS"
-	[ "$status" -eq 0 ]
-	[ "$output" = "kernel/clone.o: changed function: clone_third" ]
-	[ "$(cdo_text_sections "$OUT")" = .text.clone_third ]
+	changed_only clone "$VM_MISC" "$SYMVERS" clone_third
 	for c in $(cdo_symbols "$p" | awk '$1 ~ /^clone_(scale|weight)\./ { print $1 }'); do
 		pos=$(cdo_vmlinux_sympos "$VM_MISC" "$c" clone.c)
 		[ "$pos" = 0 ]
@@ -529,10 +517,7 @@ mcount_targets() {
 	p=$(cdo_patched locals)
 	[ "$(cdo_symbols "$o" | awk '$1 ~ /^calls\./ { print $1 }')" != \
 		"$(cdo_symbols "$p" | awk '$1 ~ /^calls\./ { print $1 }')" ]
-	diff_pair locals "$VM_MISC" "$SYMVERS"
-	[ "$status" -eq 0 ]
-	[ "$output" = "kernel/locals.o: changed function: locals_seen" ]
-	[ "$(cdo_text_sections "$OUT")" = .text.locals_seen ]
+	changed_only locals "$VM_MISC" "$SYMVERS" locals_seen
 	# The new static comes along as new data.
 	seen=$(cdo_symbols "$p" | awk '$1 ~ /^seen\./ { print $1 }')
 	[ -n "$seen" ]
@@ -549,10 +534,7 @@ mcount_targets() {
 	# in the patched object.
 	[ "$(cdo_targets "$o" .text.locals_count | grep -o ' calls\.[0-9]*+' | sort -u)" != \
 		"$(cdo_targets "$p" .text.locals_count | grep -o ' calls\.[0-9]*+' | sort -u)" ]
-	diff_pair locals_same "$VM_LOCALS_SAME" "$SYMVERS"
-	[ "$status" -eq 0 ]
-	[ "$output" = "kernel/locals_same.o: changed function: locals_seen" ]
-	[ "$(cdo_text_sections "$OUT")" = .text.locals_seen ]
+	changed_only locals_same "$VM_LOCALS_SAME" "$SYMVERS" locals_seen
 	diff <(cdo_targets "$p" .text.locals_seen) <(cdo_targets "$OUT" .text.locals_seen)
 	! cdo_symbols "$OUT" | grep -q '^\.klp\.sym\..*calls' || false
 }
@@ -1059,10 +1041,7 @@ pidx_sites() {
 	cdo_fake_vmlinux "$BATS_FILE_TMPDIR/vmlinux-clonechg" "$(cdo_orig clone)" "$o"
 	pos=$(cdo_vmlinux_sympos "$BATS_FILE_TMPDIR/vmlinux-clonechg" "$c" clonechg.c)
 	[ "$pos" -eq 2 ]
-	diff_pair clonechg "$BATS_FILE_TMPDIR/vmlinux-clonechg" "$SYMVERS"
-	[ "$status" -eq 0 ]
-	[ "$output" = "kernel/clonechg.o: changed function: $c" ]
-	[ "$(cdo_text_sections "$OUT")" = ".text.$c" ]
+	changed_only clonechg "$BATS_FILE_TMPDIR/vmlinux-clonechg" "$SYMVERS" "$c"
 	# The klp_func names the clone and its rank; the alias is the copy.
 	[ "$(functions_of "$MAN" | wc -l)" -eq 1 ]
 	read -r kind obj name mpos alias _ < <(functions_of "$MAN")
@@ -1347,10 +1326,7 @@ insn_at() {
 	pos=$(cdo_vmlinux_sympos "$VM_RT" rtc_table rtconst.c)
 	[ "$pos" = 0 ]
 	grep -qw rtc_user_max "$SV_RT"
-	run --separate-stderr "$CDO" --symbols "$VM_RT" --symvers "$SV_RT" \
-		--name kernel/rtconst.o --manifest "$MAN" \
-		"$(cdo_orig rtconst)" "$p" "$OUT"
-	echo "status $status"; echo "$output"; echo "$stderr"
+	diff_pair rtconst "$VM_RT" "$SV_RT"
 	[ "$status" -eq 0 ]
 	# The notrace body comes in through its caller, despite its entry.
 	diff <(echo rtc_body) <(cdo_reported untraceable)
@@ -1408,9 +1384,7 @@ insn_at() {
 	[ "$sec" = .text.rts_hash ]
 	[ "$(cdo_section_hex "$p" "$sec" $((off - 2)) 3)" = "$(cdo_section_hex "$p" "$sec" $((off - 2)) 2) 0c" ]
 	[[ "$(insn_at "$p" "$sec" $((off - 2)))" == "shr \$0xc,%"* ]]
-	run --separate-stderr "$CDO" --symbols "$VM_RT" --symvers "$SV_RT" \
-		--name kernel/rtshift.o "$(cdo_orig rtshift)" "$p" "$OUT"
-	echo "status $status"; echo "$output"; echo "$stderr"
+	diff_pair rtshift "$VM_RT" "$SV_RT"
 	[ "$status" -eq 2 ]
 	[[ $stderr == *"kernel/rtshift.o: rts_hash (.text.rts_hash): uses the boot-time constant rts_shift"* ]]
 	[[ $stderr == *"patch a caller instead"* ]]
@@ -1421,12 +1395,11 @@ insn_at() {
 	local p sec off
 	rt_setup
 	p=$(cdo_patched rtbad)
+	# Checked as rtshift's input above, spelled out: each its own insn.
 	read -r sec off < <(rt_entries "$p" runtime_ptr_rtc_user_max)
 	[ "$sec" = .text.rtb_get ]
 	[[ "$(insn_at "$p" "$sec" $((off - 2)))" == "movabs \$0x1122334455667788,%"* ]]
-	run --separate-stderr "$CDO" --symbols "$VM_RT" --symvers "$SV_RT" \
-		--name kernel/rtbad.o "$(cdo_orig rtbad)" "$p" "$OUT"
-	echo "status $status"; echo "$output"; echo "$stderr"
+	diff_pair rtbad "$VM_RT" "$SV_RT"
 	[ "$status" -eq 2 ]
 	[[ $stderr == *"kernel/rtbad.o: rtb_get (.text.rtb_get): "*"not the placeholder"* ]]
 	[ ! -e "$OUT" ]

@@ -93,6 +93,14 @@ refused_internal() {
 	[[ $output == *"please report"* ]]
 }
 
+# refused_ko PLACEHOLDER=NAME: bad.ko (bad_ko), which the check refuses
+# as an internal error (refused_internal).
+refused_ko() {
+	bad_ko "$1"
+	lc bad.ko
+	refused_internal
+}
+
 # named_count FILE NAME: how many symbols NAME the target FILE has.
 named_count() {
 	nm "$1" | awk -v n="$2" '$NF == n' | wc -l
@@ -121,9 +129,7 @@ named_count() {
 
 @test "a klp symbol renamed to a name vmlinux lacks: exit 4, the symbol, the object and the kernel's own message" {
 	[ "$(named_count "$VML" no_such_counter)" -eq 0 ]
-	bad_ko KLP_vmlinux_counter=.klp.sym.vmlinux.no_such_counter,0
-	lc bad.ko
-	refused_internal
+	refused_ko KLP_vmlinux_counter=.klp.sym.vmlinux.no_such_counter,0
 	[[ $output == *"bad.ko: .klp.sym.vmlinux.no_such_counter,0 (in .klp.rela.vmlinux."*"): vmlinux has no symbol no_such_counter ($VML)"* ]]
 	[[ $output == *"symbol 'no_such_counter' not found in symbol table"* ]]
 	[[ $output == *"1 of "*" symbols don't resolve"* ]]
@@ -133,32 +139,24 @@ named_count() {
 	local n
 	n=$(named_count "$VML" c_start)
 	[ "$n" -eq 2 ]
-	bad_ko "KLP_vmlinux_c_start=.klp.sym.vmlinux.c_start,$((n + 1))"
-	lc bad.ko
-	refused_internal
+	refused_ko "KLP_vmlinux_c_start=.klp.sym.vmlinux.c_start,$((n + 1))"
 	[[ $output == *"sympos $((n + 1)), but vmlinux has only $n symbol(s) c_start"* ]]
 	[[ $output == *"symbol position $((n + 1)) for symbol 'c_start' in object 'vmlinux' not found"* ]]
 }
 
 @test "sympos 0 for a name vmlinux has twice: exit 4, ambiguous" {
-	bad_ko KLP_vmlinux_c_start=.klp.sym.vmlinux.c_start,0
-	lc bad.ko
-	refused_internal
+	refused_ko KLP_vmlinux_c_start=.klp.sym.vmlinux.c_start,0
 	[[ $output == *"vmlinux has $(named_count "$VML" c_start) symbols c_start"* ]]
 	[[ $output == *"unresolvable ambiguity for symbol 'c_start'"* ]]
 }
 
 @test "a module's klp symbols resolve in that module's own symbol table" {
 	[ "$(named_count "$MODKO" entries)" -eq 1 ]
-	bad_ko KLP_binfmt_misc_entries=.klp.sym.binfmt_misc.entries,2
-	lc bad.ko
-	refused_internal
+	refused_ko KLP_binfmt_misc_entries=.klp.sym.binfmt_misc.entries,2
 	[[ $output == *"sympos 2, but binfmt_misc has only 1 symbol(s) entries ($MODKO)"* ]]
 	# vmlinux has a counter, binfmt_misc doesn't.
 	[ "$(named_count "$VML" counter)" -eq 1 ]
-	bad_ko KLP_binfmt_misc_entries=.klp.sym.binfmt_misc.counter,0
-	lc bad.ko
-	refused_internal
+	refused_ko KLP_binfmt_misc_entries=.klp.sym.binfmt_misc.counter,0
 	[[ $output == *"binfmt_misc has no symbol counter ($MODKO)"* ]]
 }
 

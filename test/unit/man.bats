@@ -91,20 +91,24 @@ render() {
 	MANPATH=$prefix/share/man man -w kbuild-patch-macros | grep -q "$prefix/share/man/man7/kbuild-patch-macros.7"
 }
 
+# installed_page COMMAND SECTION PREFIX: scripts/COMMAND and its page
+# agree (check_page), and make install into PREFIX puts the command in bin
+# and the page in manSECTION.
+installed_page() {
+	check_page "$REPO/scripts/$1" "$REPO/man/$1.$2"
+	make -s -C "$REPO" install PREFIX="$3" >/dev/null
+	[ -x "$3/bin/$1" ]
+	[ -f "$3/share/man/man$2/$1.$2" ]
+}
+
 @test "kbuild-patch-wait(1) documents exactly the options of kbuild-patch-wait --help, and is installed" {
-	check_page "$REPO/scripts/kbuild-patch-wait" "$REPO/man/kbuild-patch-wait.1"
 	local prefix=$BATS_TEST_TMPDIR/prefix
-	make -s -C "$REPO" install PREFIX="$prefix" >/dev/null
-	[ -x "$prefix/bin/kbuild-patch-wait" ]
-	[ -f "$prefix/share/man/man1/kbuild-patch-wait.1" ]
+	installed_page kbuild-patch-wait 1 "$prefix"
 }
 
 @test "kbuild-patch-pkg(1) documents exactly the options of kbuild-patch-pkg --help, and is installed with its completion" {
-	check_page "$REPO/scripts/kbuild-patch-pkg" "$REPO/man/kbuild-patch-pkg.1"
 	local prefix=$BATS_TEST_TMPDIR/prefix
-	make -s -C "$REPO" install PREFIX="$prefix" >/dev/null
-	[ -x "$prefix/bin/kbuild-patch-pkg" ]
-	[ -f "$prefix/share/man/man1/kbuild-patch-pkg.1" ]
+	installed_page kbuild-patch-pkg 1 "$prefix"
 	[ -f "$prefix/share/bash-completion/completions/kbuild-patch-pkg" ]
 	# The runtime package builds from what make install put there.
 	DEBEMAIL="tests <tests@example.org>" "$prefix/bin/kbuild-patch-pkg" --runtime \
@@ -122,12 +126,9 @@ render() {
 }
 
 @test "kbuild-patch-ctl(8) documents exactly the options of kbuild-patch-ctl --help, and is installed with its completion" {
-	check_page "$REPO/scripts/kbuild-patch-ctl" "$REPO/man/kbuild-patch-ctl.8"
 	local prefix=$BATS_TEST_TMPDIR/prefix
 	[ -z "$(render "$REPO/man/kbuild-patch-ctl.8")" ]
-	make -s -C "$REPO" install PREFIX="$prefix" >/dev/null
-	[ -x "$prefix/bin/kbuild-patch-ctl" ]
-	[ -f "$prefix/share/man/man8/kbuild-patch-ctl.8" ]
+	installed_page kbuild-patch-ctl 8 "$prefix"
 	[ -f "$prefix/share/bash-completion/completions/kbuild-patch-ctl" ]
 	# The completion offers the commands.
 	run bash -c ". '$REPO/contrib/bash-completion/kbuild-patch-ctl'

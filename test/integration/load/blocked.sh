@@ -19,17 +19,11 @@ fail() {
 	[ -z "${sleeper:-}" ] || grep -E '^(State|SigPnd|ShdPnd)' /proc/"$sleeper"/status
 	exit 1
 }
-# sleeper: start "sleep 1000", wait until it sleeps in hrtimer_nanosleep,
-# and set $sleeper to its pid.
+# start_sleeper: a "sleep 1000" asleep in hrtimer_nanosleep
+# (kbp_start_sleeper); its pid in $sleeper.
 start_sleeper() {
-	sleep 1000 &
-	sleeper=$!
-	_n=0
-	until grep -q 'hrtimer_nanosleep' /proc/$sleeper/stack 2>/dev/null; do
-		_n=$((_n + 1))
-		[ $_n -le 100 ] || fail "the sleeper is not in hrtimer_nanosleep: $(cat /proc/$sleeper/stack)"
-		sleep 0.1
-	done
+	kbp_start_sleeper ||
+		fail "the sleeper is not in hrtimer_nanosleep: $(cat /proc/"$sleeper"/stack)"
 }
 # expect_blocked WHAT FRAME-REGEX: kbuild-patch-wait times out and names
 # the sleeper, its comm, and FRAME-REGEX on its stack.
@@ -52,9 +46,9 @@ expect_blocked() {
 start_sleeper
 insmod /modules/"$KO" || fail "insmod failed"
 expect_blocked patching '^    \[<[0-9a-f]+>\] hrtimer_nanosleep\+0x[0-9a-f]+/0x[0-9a-f]+$'
-[ "$(cat /proc/$sleeper/patch_state)" = 0 ] || fail "the sleeper's patch_state is not 0"
-kill -9 $sleeper
-wait $sleeper 2>/dev/null
+[ "$(cat /proc/"$sleeper"/patch_state)" = 0 ] || fail "the sleeper's patch_state is not 0"
+kill -9 "$sleeper"
+wait "$sleeper" 2>/dev/null
 kbuild-patch-wait --timeout 30 "$MOD" || fail "patching: kbuild-patch-wait exited $? after the kill"
 [ "$(cat /sys/kernel/livepatch/"$MOD"/transition)" = 0 ] || fail "patching: still in transition"
 echo "KBP-UNBLOCKED: patching finished once the sleeper was killed"
@@ -66,9 +60,9 @@ expect_blocked unpatching "^    \\[<[0-9a-f]+>\\] hrtimer_nanosleep\\+0x[0-9a-f]
 kbuild-patch-wait --timeout 120 "$MOD" || fail "unpatching: kbuild-patch-wait exited $? (the fake signal did not help)"
 dt=$((($(kbp_uptime_cs) - t0) / 100))
 [ ! -d /sys/kernel/livepatch/"$MOD" ] || fail "unpatching: still registered"
-kill -0 $sleeper || fail "the sleeper did not survive the fake signal"
+kill -0 "$sleeper" || fail "the sleeper did not survive the fake signal"
 dmesg | grep -q "livepatch: signaling remaining tasks" || fail "no fake signal in dmesg"
 echo "KBP-UNBLOCKED: unpatching finished after ${dt} s by the kernel's fake signal; the sleeper lives"
-kill -9 $sleeper
+kill -9 "$sleeper"
 rmmod "$MOD" || fail "rmmod failed"
 echo "KBP-BLOCKED-OK"
