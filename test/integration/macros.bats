@@ -327,8 +327,8 @@ EOF
 	sed -n 's/^KBP-LIMITS //p' <<<"$output" | grep -q '^Limit  '
 }
 
-@test "kbuild-patch.h is on the include path of the patched objects only, the installed tool uses its own copy, and kpatch-macros.h is the same header" {
-	local prefix=$BATS_TEST_TMPDIR/prefix out=$BATS_TEST_TMPDIR/out work
+@test "kbuild-patch.h: the patched objects find the installed tool's own copy in the prepared tree, compiled with the originals' command line; kpatch-macros.h is the same header" {
+	local prefix=$BATS_TEST_TMPDIR/prefix out=$BATS_TEST_TMPDIR/out work kd o p h
 	make -s -C "$REPO" install PREFIX="$prefix" >/dev/null
 	[ -f "$prefix/share/kbuild-patch/kmod/kbuild-patch.h" ]
 	[ -f "$prefix/share/kbuild-patch/kmod/kpatch-macros.h" ]
@@ -344,9 +344,21 @@ EOF
 	[[ $output == *"post_patch callback: kbp_state_post_patch"* ]]
 	work=$(kept_work "$output")
 	[ -d "$work" ]
-	# kbuild's own record of the compile commands.
-	grep -qF -- "-I$prefix/share/kbuild-patch/kmod" "$work/patched/kernel/exit.o.cmd"
-	if grep -F -- "kbuild-patch/kmod" "$work/orig/kernel/exit.o.cmd"; then false; fi
+	kd=$(sed -n 's/.*reusing the prepared kernel tree \(.*\)$/\1/p; s/.*preparing the kernel tree (cached in \(.*\))$/\1/p' <<<"$output")
+	[ -d "$kd/obj/include" ]
+	# kbuild's own record of the two compiles: one command line, the one
+	# the tree was prepared with (so kbuild rebuilt none of its prepare
+	# targets between them), no include path of the tool's; only the
+	# patched object read the headers, the installed tool's copies.
+	o=$work/orig/kernel/exit.o.cmd p=$work/patched/kernel/exit.o.cmd
+	[ -n "$(sed -n 's/^savedcmd_[^ ]* := //p' "$o")" ]
+	[ "$(sed -n 's/^savedcmd_[^ ]* := //p' "$o")" = "$(sed -n 's/^savedcmd_[^ ]* := //p' "$p")" ]
+	if grep -F -- "kbuild-patch/kmod" "$o" "$p"; then false; fi
+	for h in kpatch-macros.h kbuild-patch.h; do
+		grep -qE "(^|[ /])include/${h//./\\.}( |$)" "$p"
+		if grep -F "$h" "$o"; then false; fi
+		cmp "$prefix/share/kbuild-patch/kmod/$h" "$kd/obj/include/$h"
+	done
 	rm -rf "$work"
 }
 
