@@ -15,8 +15,10 @@
 # /proc/sys/kernel/ostype read "Linux-v1" / "Linux-v2".
 # The image is built once and cached (about 75 s; README). Alone, with
 # the image and the trees cached, the file takes 3.5-4 minutes.
-# In make check, where it starts first, beside the other Debian suites
-# and the test kernels' build; its cost in CI: doc/testing.md.
+# Slow tier (make check-slow): in make check it took 1268 s and 644
+# CPU-s, beside the other Debian suites and the test kernels' build, and
+# the whole of CI went past 60 minutes with it (doc/testing.md).
+# test-tier: slow
 # test-cost: long
 # test-kernel: none
 
