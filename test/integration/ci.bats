@@ -295,7 +295,7 @@ extra_function_hunk() {
 @test "contrib GitLab pipeline: valid by the schema and the cross-checks (each mutation is caught), and its jobs run here" {
 	local p=$REPO/contrib/gitlab-ci/kbuild-patch.gitlab-ci.yml
 	local schema=$REPO/test/unit/gitlab-ci.schema.json check=$REPO/test/unit/check-gitlab-ci
-	local help=$BATS_TEST_TMPDIR/help proj=$BATS_TEST_TMPDIR/proj m
+	local help=$BATS_TEST_TMPDIR/help proj=$BATS_TEST_TMPDIR/proj m tsvs
 	"$CI_TOOL" --help >"$help"
 	run "$check" "$p" "$schema" "$help"
 	echo "$output"
@@ -336,7 +336,8 @@ extra_function_hunk() {
 	PATH=$REPO/scripts:$PATH run bash "$BATS_TEST_TMPDIR/run.sh"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[ "$(ls "$proj"/results/*.tsv | wc -l)" -eq 3 ]
+	tsvs=("$proj"/results/*.tsv)
+	[ "${#tsvs[@]}" -eq 3 ]
 	[ "$(junit_cells "$proj/report.xml" | grep -c 'ok$')" -eq 3 ]
 	run prove -e cat "$proj/report.tap"
 	[ "$status" -eq 0 ]

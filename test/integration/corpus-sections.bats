@@ -22,6 +22,7 @@ setup_file() {
 		"$K/vmlinux" >"$BATS_TEST_TMPDIR/body.s"
 	if grep -q '__fentry__' "$BATS_TEST_TMPDIR/body.s"; then false; fi
 	objdump -d --disassemble=__x64_sys_newuname "$K/vmlinux" | grep -qE "(call|jmp) .*<__do_sys_newuname>"
+	# shellcheck disable=SC2016 # a guest script: $MOD is the guest's
 	EXTRA_LOADED='[ -d /sys/kernel/livepatch/$MOD/vmlinux/__x64_sys_newuname,1 ] &&
 		[ ! -e /sys/kernel/livepatch/$MOD/vmlinux/__do_sys_newuname,1 ]'
 	export EXTRA_LOADED
@@ -140,7 +141,9 @@ edited_patch() {
 	if grep -E '^CONFIG_PAGE_POISONING=y' "$K/config"; then false; fi
 	# While the patch is live, the kernel's own boot report says the key
 	# is on.
+	# shellcheck disable=SC2089 # a guest script (corpus_lifecycle evals it): its quotes are the guest's
 	EXTRA_LOADED="dmesg | grep 'mem auto-init:.*heap free:on'"
+	# shellcheck disable=SC2090 # the guest script above, passed on as it is
 	export EXTRA_LOADED
 	corpus_lifecycle static-key-exported
 }
@@ -300,8 +303,10 @@ edited_patch() {
 	local ko=$BATS_TEST_TMPDIR/out/livepatch-version-new-function.ko
 	# In the guest, ftrace knows the module's copy of the function: only
 	# an __mcount_loc entry puts it in available_filter_functions.
+	# shellcheck disable=SC2016,SC2089 # a guest script (corpus_lifecycle evals it): $MOD and quotes are the guest's
 	EXTRA_LOADED='grep -F "version_proc_show [$MOD]" /sys/kernel/tracing/available_filter_functions &&
 		grep -qxF "version_proc_show [$MOD]" /sys/kernel/tracing/available_filter_functions'
+	# shellcheck disable=SC2090 # the guest script above, passed on as it is
 	export EXTRA_LOADED
 	corpus_lifecycle version-new-function
 	run "$TESTLIB/check-mcount" "$ko"

@@ -26,9 +26,11 @@ setup_file() {
 	[ -n "$rank_host" ]
 	# In the guest: the same rank from /proc/kallsyms, and the livepatch
 	# function directory of exactly that clone and position.
+	# shellcheck disable=SC2089 # a guest script (corpus_lifecycle evals it): its quotes are the guest's
 	EXTRA_LOADED="rank=\$(grep ' $clone\$' /proc/kallsyms | sort | awk '{ n++ } \$1 == \"$addr\" { print n }');
 		echo \"kallsyms rank of $clone: \$rank\"; ls /sys/kernel/livepatch/\$MOD/vmlinux;
 		[ \"\$rank\" = $rank_host ] && [ -d /sys/kernel/livepatch/\$MOD/vmlinux/$clone,\$rank ]"
+	# shellcheck disable=SC2090 # the guest script above, passed on as it is
 	export EXTRA_LOADED
 	corpus_lifecycle clone-isra
 	# The clone is the one function reported changed.
@@ -46,9 +48,11 @@ setup_file() {
 	[ -n "$rank" ]
 	# In the guest, print_cpu at its rank is patched, print_base is not
 	# a patched function (it has nothing to replace).
+	# shellcheck disable=SC2089 # a guest script (corpus_lifecycle evals it): its quotes are the guest's
 	EXTRA_LOADED="ls /sys/kernel/livepatch/\$MOD/vmlinux;
 		[ -d /sys/kernel/livepatch/\$MOD/vmlinux/print_cpu,$rank ] &&
 		[ \"\$(ls /sys/kernel/livepatch/\$MOD/vmlinux | grep -c '^print_base,')\" = 0 ]"
+	# shellcheck disable=SC2090 # the guest script above, passed on as it is
 	export EXTRA_LOADED
 	corpus_lifecycle inline-becomes-call
 	# The module carries print_base as its own code, called directly.
@@ -69,10 +73,12 @@ setup_file() {
 	for f in show_vfsmnt_opts show_vfsmnt show_mountinfo; do
 		file_funcs proc_namespace.c | grep -qx "$f"
 	done
+	# shellcheck disable=SC2089 # a guest script (corpus_lifecycle evals it): its quotes are the guest's
 	EXTRA_LOADED="ls /sys/kernel/livepatch/\$MOD/vmlinux;
 		[ -d /sys/kernel/livepatch/\$MOD/vmlinux/show_vfsmnt,$(vmlinux_rank show_vfsmnt proc_namespace.c) ] &&
 		[ -d /sys/kernel/livepatch/\$MOD/vmlinux/show_mountinfo,$(vmlinux_rank show_mountinfo proc_namespace.c) ] &&
 		[ \"\$(ls /sys/kernel/livepatch/\$MOD/vmlinux | grep -c '^show_vfsmnt_opts,')\" = 0 ]"
+	# shellcheck disable=SC2090 # the guest script above, passed on as it is
 	export EXTRA_LOADED
 	corpus_lifecycle call-becomes-inline
 	# Nothing in the module is or refers to the old function.
@@ -140,9 +146,12 @@ setup_file() {
 	nm "$K/vmlinux" | grep -qE " t $f\\.cold\$"
 	rank=$(vmlinux_rank "$f" build_policy.c)
 	[ -n "$rank" ]
+	# shellcheck disable=SC2089 # a guest script (corpus_lifecycle evals it): its quotes are the guest's
 	EXTRA_LOADED="[ -d /sys/kernel/livepatch/\$MOD/vmlinux/$f,$rank ] &&
 		[ \"\$(ls /sys/kernel/livepatch/\$MOD/vmlinux | grep -c 'cold')\" = 0 ]"
+	# shellcheck disable=SC2090 # the guest script above, passed on as it is
 	export EXTRA_LOADED
+	# shellcheck disable=SC2034 # read by corpus_lifecycle (test/lib/corpus-lib.bash)
 	CORPUS_KBP_ARGS=(--keep)
 	corpus_lifecycle cold-hot
 	work=$(kept_work "$(cat "$out.log")")
@@ -171,11 +180,14 @@ setup_file() {
 	nm "$o" | grep -qE ' t get_vma_name\.part\.[0-9]+$'
 	if nm "$o" | grep -qE ' get_vma_name$'; then false; fi
 	nm "$K/vmlinux" | grep -qE ' t get_vma_name\.part\.[0-9]+$'
+	# shellcheck disable=SC2089 # a guest script (corpus_lifecycle evals it): its quotes are the guest's
 	EXTRA_LOADED="ls /sys/kernel/livepatch/\$MOD/vmlinux;
 		[ -d /sys/kernel/livepatch/\$MOD/vmlinux/show_map_vma,$(vmlinux_rank show_map_vma task_mmu.c) ] &&
 		[ -d /sys/kernel/livepatch/\$MOD/vmlinux/do_procmap_query,$(vmlinux_rank do_procmap_query task_mmu.c) ] &&
 		[ \"\$(ls /sys/kernel/livepatch/\$MOD/vmlinux | grep -c '^get_vma_name')\" = 0 ]"
+	# shellcheck disable=SC2090 # the guest script above, passed on as it is
 	export EXTRA_LOADED
+	# shellcheck disable=SC2034 # read by corpus_lifecycle (test/lib/corpus-lib.bash)
 	CORPUS_KBP_ARGS=(--keep)
 	corpus_lifecycle clone-part-gone
 	work=$(kept_work "$(cat "$out.log")")
@@ -253,10 +265,12 @@ setup_file() {
 	# address among the symbols of its name) is the module's sympos.
 	addr=$(readelf -sW "$K/vmlinux" | awk -v n="$rr" '$8 == n { print $2 }')
 	[ "$(wc -w <<<"$addr")" -eq 1 ]
+	# shellcheck disable=SC2089 # a guest script (corpus_lifecycle evals it): its quotes are the guest's
 	EXTRA_LOADED="n=\$(grep -c ' $rr\$' /proc/kallsyms);
 		rank=\$(grep ' $rr\$' /proc/kallsyms | sort | awk '{ r++ } \$1 == \"$addr\" { print r }');
 		echo \"kallsyms: \$n $rr, ours has rank \$rank\";
 		if [ \"\$n\" = 1 ]; then [ $pos = 0 ] && [ \"\$rank\" = 1 ]; else [ \"\$rank\" = $pos ]; fi"
+	# shellcheck disable=SC2090 # the guest script above, passed on as it is
 	export EXTRA_LOADED
 	corpus_lifecycle static-local-same-name
 }
@@ -273,14 +287,17 @@ setup_file() {
 	# nothing from then on. Once the patch is live, the new code must
 	# report that state (quiet 4) and stay quiet too; a fresh copy of
 	# stfu would say quiet 0 and print the old message again.
+	# shellcheck disable=SC2089 # a guest script (corpus_lifecycle evals it): its quotes are the guest's
 	EXTRA_BEFORE="echo 4 >/proc/sys/vm/drop_caches || exit 1
 		a=\$(dmesg | grep -c ': drop_caches: 1\$')
 		echo 1 >/proc/sys/vm/drop_caches
 		[ \"\$(dmesg | grep -c ': drop_caches: 1\$')\" = \"\$a\" ]"
+	# shellcheck disable=SC2089 # a guest script (corpus_lifecycle evals it): its quotes are the guest's
 	EXTRA_LOADED="a=\$(dmesg | grep -c ': drop_caches: 1\$')
 		echo 1 >/proc/sys/vm/drop_caches || exit 1
 		dmesg | grep 'kbp-static-state: drop_caches 1, quiet' | tail -n 1 | grep 'quiet 4\$' &&
 		[ \"\$(dmesg | grep -c ': drop_caches: 1\$')\" = \"\$a\" ]"
+	# shellcheck disable=SC2090 # the guest scripts above, passed on as they are
 	export EXTRA_BEFORE EXTRA_LOADED
 	corpus_lifecycle static-local-state
 	ko=$out/livepatch-static-local-state.ko

@@ -68,9 +68,11 @@ setup_file() {
 	[ "$rank_host" -ge 2 ]
 	# In the guest, find the same rank from /proc/kallsyms and require
 	# the livepatch sysfs entry for exactly that position.
+	# shellcheck disable=SC2089 # a guest script (corpus_lifecycle evals it): its quotes are the guest's
 	EXTRA_LOADED="rank=\$(grep ' c_start\$' /proc/kallsyms | sort | awk '{ n++ } \$1 == \"$addr\" { print n }');
 		echo \"kallsyms rank of consoles.c c_start: \$rank\";
 		[ \"\$rank\" = $rank_host ] && [ -d /sys/kernel/livepatch/\$MOD/vmlinux/c_start,\$rank ]"
+	# shellcheck disable=SC2090 # the guest script above, passed on as it is
 	export EXTRA_LOADED
 	corpus_lifecycle consoles-sympos
 }
@@ -192,6 +194,7 @@ setup_file() {
 
 @test "uaccess-efault: a bad user pointer in new code gives -EFAULT through __ex_table, not an oops; access_ok() there loads the real USER_PTR_MAX" {
 	local out=$BATS_TEST_TMPDIR/out ko work p n
+	# shellcheck disable=SC2034 # read by corpus_lifecycle (test/lib/corpus-lib.bash)
 	local -a CORPUS_KBP_ARGS=(--keep)
 	ko=$out/livepatch-uaccess-efault.ko
 	# In the VM: access_ok() of the new code refuses a non-canonical
@@ -265,6 +268,7 @@ setup_file() {
 	# In the guest: the patch module's copies are listed under its own
 	# name; switched on there, the new parser prints its flag; switched
 	# off, it doesn't.
+	# shellcheck disable=SC2089 # a guest script (corpus_lifecycle evals it): its quotes are the guest's
 	EXTRA_LOADED="ctl=/proc/dynamic_debug/control; [ -e \$ctl ] || ctl=/sys/kernel/debug/dynamic_debug/control
 		grep \"\\[\$MOD\\]\" \$ctl
 		[ \"\$(grep \"\\[\$MOD\\].*register: flag\" \$ctl | wc -l)\" = $sites ] || exit 1
@@ -273,6 +277,7 @@ setup_file() {
 		reg; dmesg | grep -q 'register: flag: F' || exit 1
 		echo \"module \$MOD format \\\"flag: F\\\" -p\" >\$ctl || exit 1
 		reg; if dmesg | grep -q 'register: flag: F'; then exit 1; fi"
+	# shellcheck disable=SC2090 # the guest script above, passed on as it is
 	export EXTRA_LOADED
 	corpus_lifecycle module-pr-debug
 	# No reference to the module's descriptors; the patch's jump table

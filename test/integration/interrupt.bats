@@ -134,7 +134,7 @@ recover() {
 	[ -e "$kd/kbp-test-marker" ]
 	grep -c 'fs/proc/meminfo\.c$' "$KBP_TEST_CALLS" || true
 	[ "$(grep -c 'fs/proc/meminfo\.c$' "$KBP_TEST_CALLS")" -eq "$compiles" ]
-	[ "$(ls -A "$OUT" | sort | tr '\n' ' ')" = "$NAME.json $NAME.ko " ]
+	[ "$(find "$OUT" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort | tr '\n' ' ')" = "$NAME.json $NAME.ko " ]
 	cmp "$OUT/$NAME.ko" "$REF/B.ko"
 	cmp "$OUT/$NAME.json" "$REF/B.json"
 	[ -z "$(find "$kd" -name '*.tmp.*' -not -path "$kd/obj/*")" ]
@@ -211,7 +211,7 @@ refs() {
 	[ -e "$kd/kbp-test-marker" ]
 	[ -z "$(find "$kd" -maxdepth 1 -name '*.tmp.*')" ]
 	[ -n "$(find "$kd" -maxdepth 1 -name 'special-sizes.*' -not -name '*.tmp.*')" ]
-	[ "$(ls -A "$OUT" | sort | tr '\n' ' ')" = "$NAME.json $NAME.ko " ]
+	[ "$(find "$OUT" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort | tr '\n' ' ')" = "$NAME.json $NAME.ko " ]
 	check_tree
 	# That module is the reference B of the later tests: each run after
 	# a kill must build it again byte for byte (the concurrency test
@@ -369,7 +369,7 @@ refs() {
 	[ "$s1" -eq 0 ]
 	[ "$s2" -eq 0 ]
 	[ "$(cat "$BATS_TEST_TMPDIR/r1" "$BATS_TEST_TMPDIR/r2" | grep -c 'waiting for another kbuild-patch run')" -eq 1 ]
-	[ "$(ls -A "$out" | sort | tr '\n' ' ')" = "$NAME.json $NAME.ko " ]
+	[ "$(find "$out" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort | tr '\n' ' ')" = "$NAME.json $NAME.ko " ]
 	cmp "$out/$NAME.ko" "$REF/B.ko"
 	cmp "$out/$NAME.json" "$REF/B.json"
 }

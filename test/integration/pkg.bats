@@ -35,11 +35,12 @@ setup_file() {
 MARKER='~Module signature appended~'
 
 @test "pkg (Debian): the series' packages: their names, paths on the last line, control fields" {
-	local deb v want
+	local deb v want debs
 	v=$("$REPO/scripts/kbuild-patch" --version | awk '{ print $2 }')
 	[ "$V1" = "$BATS_FILE_TMPDIR/debs/kbp-fix-${REL}_1_amd64.deb" ]
 	[ "$V2" = "$BATS_FILE_TMPDIR/debs/kbp-fix-${REL}_2_amd64.deb" ]
-	[ "$(ls "$BATS_FILE_TMPDIR/debs" | wc -l)" -eq 2 ]
+	debs=("$BATS_FILE_TMPDIR"/debs/*)
+	[ "${#debs[@]}" -eq 2 ]
 	for deb in "$V1" "$V2"; do
 		[ "$(dpkg-deb --field "$deb" Package)" = "kbp-fix-$REL" ]
 		[ "$(dpkg-deb --field "$deb" Architecture)" = amd64 ]

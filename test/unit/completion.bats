@@ -7,7 +7,7 @@ load ../lib/options-lib
 
 setup() {
 	REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-	# shellcheck source=contrib/bash-completion/kbuild-patch
+	# shellcheck source=contrib/bash-completion/kbuild-patch disable=SC1091 # linted on its own by lint.bats
 	. "$REPO/contrib/bash-completion/kbuild-patch"
 	cd "$BATS_TEST_TMPDIR" || return
 	mkdir -p src/linux certs
@@ -54,7 +54,7 @@ complete_words() {
 	[ "$(complete_words --output '' | tr '\n' ' ')" = "certs src " ]
 	[ "$(complete_words -c conf)" = config-6.12 ]
 	[ "$(complete_words -v no)" = notes.txt ]
-	[ "$(complete_words --kallsyms fi)" = fix.patch ]
+	[ "$(complete_words --kallsyms 'fi')" = fix.patch ]
 	[ "$(complete_words --sign-key certs/key | tr '\n' ' ')" = "certs/key.pem certs/key.x509 " ]
 	[ "$(complete_words -s "$PWD/src" --sign-cert certs/key.x)" = certs/key.x509 ]
 	# -n and -j take free values: nothing to offer.

@@ -97,6 +97,7 @@ diff_pair() {
 		"$(cdo_orig "$name")" "$(cdo_patched "$name")" "$OUT"
 	echo "status $status"
 	echo "stdout: $output"
+	# shellcheck disable=SC2154 # stderr is set by run --separate-stderr
 	echo "stderr: $stderr"
 }
 
@@ -1225,8 +1226,8 @@ first_diff() {
 	local o p ob pb first val line
 	o=$(cdo_orig body)
 	p=$(cdo_patched body)
-	ob=$(cdo_section_hex "$o" .text.body_changed | tr -s ' \n' '\n\n' | grep .)
-	pb=$(cdo_section_hex "$p" .text.body_changed | tr -s ' \n' '\n\n' | grep .)
+	ob=$(cdo_section_hex "$o" .text.body_changed | tr ' ' '\n' | grep .)
+	pb=$(cdo_section_hex "$p" .text.body_changed | tr ' ' '\n' | grep .)
 	first=$(first_diff "$ob" "$pb")
 	[ -n "$first" ]
 	val=$(cdo_symbols "$p" | awk '$1 == "body_changed" { print $5 }')
@@ -1336,6 +1337,7 @@ insn_at() {
 			# The input: REX.W B8+r with the placeholder imm64.
 			insn=$((off - 2))
 			[[ "$(cdo_section_hex "$p" "$sec" "$insn" 10)" =~ ^4[89]\ b[89a-f]\ ef\ cd\ ab\ 89\ 67\ 45\ 23\ 01$ ]]
+			# shellcheck disable=SC2016 # a sed program: \$ is a literal dollar, $ the end of line
 			reg=$(insn_at "$p" "$sec" "$insn" | sed -n 's/^movabs \$0x123456789abcdef,\(%[a-z0-9]*\)$/\1/p')
 			[ -n "$reg" ]
 			if ! cdo_text_sections "$OUT" | grep -qxF "$sec"; then
@@ -1355,6 +1357,7 @@ insn_at() {
 	# Every entry of a carried function: rtc_access_ok, rtc_r9 (r9:
 	# REX.B in, REX.R out), rtc_body, rtc_lookup.
 	[ "$n" -eq 4 ]
+	# shellcheck disable=SC2016 # the literal instruction text (AT&T $ immediate)
 	insn_at "$p" .text.rtc_r9 "$(($(rt_entries "$p" runtime_ptr_rtc_user_max | awk '$1 == ".text.rtc_r9" { print $2 }') - 2))" |
 		grep -qx 'movabs $0x123456789abcdef,%r9'
 	[ "$(cdo_symbol "$OUT" rtc_user_max)" = "rtc_user_max GLOBAL NOTYPE UND 0 0" ]
@@ -1425,7 +1428,7 @@ insn_at() {
 	(umask 027 && "$CDO" --symbols "$VM_MISC" --symvers "$SYMVERS" \
 		--name kernel/body.o --manifest "$dir/body.manifest" \
 		"$(cdo_orig body)" "$(cdo_patched body)" "$dir/body.o")
-	[ "$(ls -A "$dir" | sort | tr '\n' ' ')" = "body.manifest body.o " ]
+	[ "$(find "$dir" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort | tr '\n' ' ')" = "body.manifest body.o " ]
 	[ "$(stat -c %a "$dir/body.o" "$dir/body.manifest" | tr '\n' ' ')" = "640 640 " ]
 	readelf -SW "$dir/body.o" | grep -q ' \.text\.body_changed '
 }

@@ -5,7 +5,7 @@
 
 setup() {
 	LIB=$(cd "$BATS_TEST_DIRNAME/../../scripts/lib" && pwd)
-	cd "$BATS_TEST_TMPDIR"
+	cd "$BATS_TEST_TMPDIR" || return
 }
 
 # reach FILES INCLUDES TARGET...: the sorted output of reach.awk.
@@ -62,6 +62,7 @@ reach() {
 }
 
 @test "path.awk: path_norm drops . and dir/..; within a tree it drops .. above the top and a leading /, else they stay" {
+	# shellcheck disable=SC2016 # an awk program: $0 is awk's
 	echo '{ print path_norm($0, w) }' >main.awk
 	norm() { awk -v w="$1" -f "$LIB/path.awk" -f main.awk; }
 	printf '%s\n' drivers/gpu/drm/../../accel/./x.o ../../a/b /abs/./d/../f a//b/ >paths

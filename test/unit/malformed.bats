@@ -43,6 +43,7 @@ cdo_refuses() {
 	run --separate-stderr timeout 60 "$CDO" --manifest man "$orig" \
 		"$patched" out.o
 	echo "status $status"
+	# shellcheck disable=SC2154 # stderr is set by run --separate-stderr
 	echo "stderr: $stderr"
 	[ "$status" -eq 1 ]
 	[[ $stderr == *"create-diff-object: bad.o: "*"$what"* ]]

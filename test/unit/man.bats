@@ -15,8 +15,8 @@ check_page() {
 	local help man
 	help=$("$1" --help | help_options)
 	man=$(man_options "$2")
-	echo "--help: $(echo $help)"
-	echo "man: $(echo $man)"
+	echo "--help: ${help//$'\n'/ }"
+	echo "man: ${man//$'\n'/ }"
 	# Each list is real: a broken extraction can't pass as agreement.
 	[ "$(wc -l <<<"$help")" -ge 5 ]
 	same_options "--help" "$help" "$(basename "$2")" "$man"
@@ -65,7 +65,7 @@ check_page() {
 
 # render PAGE: man-db and groff's warnings while formatting PAGE.
 render() {
-	LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$1" 2>&1 >/dev/null
+	{ LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$1" >/dev/null; } 2>&1
 	groff -man -Tutf8 -ww -z "$1" 2>&1
 }
 

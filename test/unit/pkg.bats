@@ -100,6 +100,46 @@ refused() {
 	[ -z "$(ls -A "$OUT")" ]
 }
 
+# The maintainer scripts' helpers, defined before the tests: shellcheck
+# takes each @test for a change of $output, and flags a function after
+# one that reads it (SC2030, SC2031).
+
+# maint_setup: FAKEBIN (uname -r prints $FAKE_REL; kbuild-patch-ctl logs
+# its arguments to CTL_LOG and exits $CTL_RC; ischroot exits $CHROOT_RC),
+# RUNDIR (/run) and SYSMOD (/sys/module) for run_maint.
+maint_setup() {
+	FAKEBIN=$BATS_TEST_TMPDIR/fakebin RUNDIR=$BATS_TEST_TMPDIR/run
+	SYSMOD=$BATS_TEST_TMPDIR/sysmodule CTL_LOG=$BATS_TEST_TMPDIR/ctl.log
+	mkdir -p "$FAKEBIN" "$RUNDIR" "$SYSMOD"
+	: >"$CTL_LOG"
+	cat >"$FAKEBIN/uname" <<-'EOF'
+	#!/bin/sh
+	[ "$1" = -r ] && echo "$FAKE_REL"
+	EOF
+	cat >"$FAKEBIN/kbuild-patch-ctl" <<-'EOF'
+	#!/bin/sh
+	echo "$*" >>"$CTL_LOG"
+	exit "${CTL_RC:-0}"
+	EOF
+	cat >"$FAKEBIN/ischroot" <<-'EOF'
+	#!/bin/sh
+	exit "${CHROOT_RC:-1}"
+	EOF
+	chmod +x "$FAKEBIN/uname" "$FAKEBIN/kbuild-patch-ctl" "$FAKEBIN/ischroot"
+	export FAKEBIN RUNDIR SYSMOD CTL_LOG FAKE_REL=$REL CTL_RC=0 CHROOT_RC=1
+}
+
+# run_maint SCRIPT ARGS...: SCRIPT run in a private mount namespace whose
+# /run is RUNDIR and /sys/module SYSMOD, with FAKEBIN first on PATH (then
+# MAINT_PATH, default PATH).
+run_maint() {
+	# shellcheck disable=SC2016 # the inner sh expands its own variables
+	run unshare -m sh -c 'mount --bind "$RUNDIR" /run &&
+		mount --bind "$SYSMOD" /sys/module &&
+		PATH=$FAKEBIN:${MAINT_PATH:-$PATH} exec "$@"' sh "$@"
+	echo "$output"
+}
+
 @test "pkg: a module is packaged as OUT/kbp-PATCH-REL_V_amd64.deb, its path the last line" {
 	fake_module "$IN" livepatch-fix
 	run "$PKG" -o "$OUT" "$IN/livepatch-fix.ko"
@@ -167,6 +207,7 @@ refused() {
 		shellcheck -s sh -S style "$x/$f"
 	done
 	# The check can fail: a bashism is found.
+	# shellcheck disable=SC2016 # a script's text: its $1 is the script's
 	printf '#!/bin/sh\n[[ -n "$1" ]] && echo x\n' >"$x/bad"
 	if shellcheck -s sh -S style "$x/bad"; then false; fi
 }
@@ -325,14 +366,13 @@ refused() {
 	chmod -R a+rX "$SHARED/in"
 	mkdir -m 755 "$SHARED/ro"
 	mkdir -m 777 "$SHARED/rw"
-	OUT=$SHARED/ro
 	run setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME=/nonexistent \
 		"$PKG" -o "$SHARED/ro" "$SHARED/in/livepatch-fix.ko"
-	refused "the output directory $SHARED/ro is not writable"
+	OUT=$SHARED/ro refused "the output directory $SHARED/ro is not writable"
 	# A directory it can't create.
 	run setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME=/nonexistent \
 		"$PKG" -o "$SHARED/ro/sub" "$SHARED/in/livepatch-fix.ko"
-	refused "cannot create the output directory $SHARED/ro/sub"
+	OUT=$SHARED/ro refused "cannot create the output directory $SHARED/ro/sub"
 	# The same user where it can write: the files are root's in the .deb.
 	run setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME=/nonexistent \
 		"$PKG" -o "$SHARED/rw" "$SHARED/in/livepatch-fix.ko"
@@ -392,42 +432,6 @@ refused() {
 }
 
 # --- the hotfix package's maintainer scripts --------------------------------
-
-# maint_setup: FAKEBIN (uname -r prints $FAKE_REL; kbuild-patch-ctl logs
-# its arguments to CTL_LOG and exits $CTL_RC; ischroot exits $CHROOT_RC),
-# RUNDIR (/run) and SYSMOD (/sys/module) for run_maint.
-maint_setup() {
-	FAKEBIN=$BATS_TEST_TMPDIR/fakebin RUNDIR=$BATS_TEST_TMPDIR/run
-	SYSMOD=$BATS_TEST_TMPDIR/sysmodule CTL_LOG=$BATS_TEST_TMPDIR/ctl.log
-	mkdir -p "$FAKEBIN" "$RUNDIR" "$SYSMOD"
-	: >"$CTL_LOG"
-	cat >"$FAKEBIN/uname" <<-'EOF'
-	#!/bin/sh
-	[ "$1" = -r ] && echo "$FAKE_REL"
-	EOF
-	cat >"$FAKEBIN/kbuild-patch-ctl" <<-'EOF'
-	#!/bin/sh
-	echo "$*" >>"$CTL_LOG"
-	exit "${CTL_RC:-0}"
-	EOF
-	cat >"$FAKEBIN/ischroot" <<-'EOF'
-	#!/bin/sh
-	exit "${CHROOT_RC:-1}"
-	EOF
-	chmod +x "$FAKEBIN/uname" "$FAKEBIN/kbuild-patch-ctl" "$FAKEBIN/ischroot"
-	export FAKEBIN RUNDIR SYSMOD CTL_LOG FAKE_REL=$REL CTL_RC=0 CHROOT_RC=1
-}
-
-# run_maint SCRIPT ARGS...: SCRIPT run in a private mount namespace whose
-# /run is RUNDIR and /sys/module SYSMOD, with FAKEBIN first on PATH (then
-# MAINT_PATH, default PATH).
-run_maint() {
-	run unshare -m sh -c 'mount --bind "$RUNDIR" /run &&
-		mount --bind "$SYSMOD" /sys/module &&
-		PATH=$FAKEBIN:${MAINT_PATH:-$PATH} exec "$@"' sh "$@"
-	echo "$output"
-}
-
 
 @test "maintainer scripts: postinst loads the module when its release runs (not in a chroot), and only then" {
 	local c=$BATS_TEST_TMPDIR/c
@@ -617,6 +621,7 @@ enable kbuild-patch.service" ]
 	mkdir -p "$varlib/kbuild-patch/$REL"
 	: >"$varlib/kbuild-patch/$REL/x.ko"
 	: >"$log"
+	# shellcheck disable=SC2016 # the inner sh expands its own variables
 	run unshare -m sh -c 'mount --bind "$1" /var/lib && mount --bind "$RUNDIR" /run &&
 		PATH=$FAKEBIN:$PATH exec "$2" purge' sh "$varlib" "$c/postrm"
 	echo "$output"
@@ -657,7 +662,7 @@ complete_words() {
 
 @test "completion: every option of --help and nothing else; -o directories; modules as the argument" {
 	local help comp
-	# shellcheck source=contrib/bash-completion/kbuild-patch-pkg
+	# shellcheck source=contrib/bash-completion/kbuild-patch-pkg disable=SC1091 # linted on its own by lint.bats
 	. "$REPO/contrib/bash-completion/kbuild-patch-pkg"
 	complete -p kbuild-patch-pkg | grep -q -- '-F _kbuild_patch_pkg'
 	help=$("$PKG" --help | help_options)

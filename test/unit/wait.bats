@@ -34,7 +34,7 @@ task() {
 # in_shells CMD...: run CMD under dash and busybox sh; each must give the
 # same status and output (kept in $status and $output of the last run).
 in_shells() {
-	local sh first_status= first_output=
+	local sh first_status='' first_output=''
 	for sh in dash "busybox sh"; do
 		run $sh "$WAIT" "$@"
 		echo "[$sh] status $status"
