@@ -14,11 +14,9 @@
 # The change: uts-v1/uts-v2 (test/integration/cumulative) make
 # /proc/sys/kernel/ostype read "Linux-v1" / "Linux-v2".
 # The image is built once and cached (about 75 s; README). Alone, with
-# the image and the trees cached, the file takes 3.5-4 minutes.
-# Slow tier (make check-slow): in make check it took 1268 s and 644
-# CPU-s, beside the other Debian suites and the test kernels' build, and
-# the whole of CI went past 60 minutes with it (doc/testing.md).
-# test-tier: slow
+# the image and the trees cached, the file took 286 s (300 CPU-s).
+# The guest has one vCPU: with two, TCG oopses Debian's kernel while
+# it rewrites its static-call sites (kbuild-patch-vm, doc/testing.md).
 # test-cost: long
 # test-kernel: none
 
@@ -147,12 +145,20 @@ guest_scripts() {
 	} >"$1/boot-3"
 }
 
+# What a kernel splat starts with, for the failure output.
+SPLAT='Oops|BUG:|WARNING:|Call Trace|Kernel panic|general protection fault|rcu: INFO: .*stall'
+
 # line PREFIX: the console's line that starts with PREFIX (the last one).
 line() { grep -a "^$1" "$LOG" | tail -n 1; }
 
 @test "debian system: the guest ran all three boots of the stock kernel and the scripts ended well" {
+	local splat
 	echo "kbuild-patch-vm exited with $VM_STATUS; the console's splat lines and its end:"
-	grep -anE 'Oops|BUG:|WARNING:|Call Trace|Kernel panic|general protection fault|rcu.*stall' "$LOG" | head -n 40 || true
+	grep -anE "$SPLAT" "$LOG" | head -n 40 || true
+	# The whole of the first splat, its registers and call trace: CI
+	# keeps no console.
+	splat=$(grep -anE "$SPLAT" "$LOG" | head -n 1 | cut -d: -f1)
+	[ -z "$splat" ] || sed -n "$((splat > 20 ? splat - 20 : 1)),$((splat + 80))p" "$LOG"
 	tail -n 15 "$LOG"
 	[ "$VM_STATUS" -eq 0 ]
 	[ "$(grep -ac '^kbp-vm-runner: boot [0-9]: the script exited with status 0' "$LOG")" -eq 3 ]
