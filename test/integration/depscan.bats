@@ -35,23 +35,6 @@ kbp_ks_job() { ks_cmd; shell_job "${KS[@]}" "$@"; }
 	before=$(tree_state "$K/source")
 	calls=$BATS_TEST_TMPDIR/gcc-calls
 	logging_cc "$bin" "$calls" gcc
-	# A .c file that its directory's Makefile names, but that this
-	# config doesn't build (independently: no .cmd file in the kernel's
-	# build), is no object: nothing to patch (exit 3), nothing compiled.
-	local dc=kernel/module/decompress.c nb=$BATS_TEST_TMPDIR/not-built.patch
-	grep -qw 'decompress\.o' "$K/source/kernel/module/Makefile"
-	[ ! -e "$K/build/kernel/module/.decompress.o.cmd" ]
-	sed '0,/return 0;/s//return 1;/' "$K/source/$dc" |
-		diff -u --label "a/$dc" --label "b/$dc" "$K/source/$dc" - >"$nb" || true
-	grep -q '^+.*return 1;' "$nb"
-	: >"$calls"
-	KBP_CC_WRAPPER=none PATH="$bin:$PATH" run kbp_ks -o "$BATS_TEST_TMPDIR/out-nb" "$nb"
-	echo "$output"
-	[ "$status" -eq 3 ]
-	[[ $output == *"listing the objects of this config"* ]]
-	[[ $output == *"$dc: no object of this kernel is built from it"* ]]
-	[ "$(grep -c '^c .*decompress' "$calls")" -eq 0 ]
-	rm -rf "$XDG_CACHE_HOME"/kbuild-patch/trees/*/scan
 	# Interrupted by Ctrl-C while make -n runs, killed before the stamp:
 	# no stamp, the next run scans again. Terminated during a dependency
 	# run: the scan is stamped, the dependencies are found again.
@@ -72,6 +55,25 @@ kbp_ks_job() { ks_cmd; shell_job "${KS[@]}" "$@"; }
 	# Those are all the scan's fault points.
 	[ "$(grep -ho 'fault_point scan:[0-9]*' "$REPO/scripts/kbuild-patch" "$REPO"/scripts/lib/*.bash |
 		cut -d' ' -f2 | sort -u | tr '\n' ' ')" = "${points[*]} " ]
+
+	# A .c file that its directory's Makefile names, but that this
+	# config doesn't build (independently: no .cmd file in the kernel's
+	# build), is no object: nothing to patch (exit 3), nothing compiled.
+	# (After the kill points, so that the config's listing, stamped by
+	# scan:3's run, is made once for both.)
+	local dc=kernel/module/decompress.c nb=$BATS_TEST_TMPDIR/not-built.patch
+	grep -qw 'decompress\.o' "$K/source/kernel/module/Makefile"
+	[ ! -e "$K/build/kernel/module/.decompress.o.cmd" ]
+	sed '0,/return 0;/s//return 1;/' "$K/source/$dc" |
+		diff -u --label "a/$dc" --label "b/$dc" "$K/source/$dc" - >"$nb" || true
+	grep -q '^+.*return 1;' "$nb"
+	: >"$calls"
+	KBP_CC_WRAPPER=none PATH="$bin:$PATH" run kbp_ks -o "$BATS_TEST_TMPDIR/out-nb" "$nb"
+	echo "$output"
+	[ "$status" -eq 3 ]
+	[[ $output != *"listing the objects of this config"* ]]
+	[[ $output == *"$dc: no object of this kernel is built from it"* ]]
+	[ "$(grep -c '^c .*decompress' "$calls")" -eq 0 ]
 
 	# Independently: the objects whose .cmd file in the kernel's own
 	# build lists the header.
