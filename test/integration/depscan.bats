@@ -28,6 +28,14 @@ ks_cmd() {
 # job, so that a fault signal reaches make and the compilers too.
 kbp_ks() { ks_cmd; "${KS[@]}" "$@"; }
 kbp_ks_job() { ks_cmd; shell_job "${KS[@]}" "$@"; }
+# logged_kbp_ks OUT PATCH: kbp_ks -o OUT PATCH through the test's logging
+# gcc ($bin), its calls logged afresh in $calls; no launcher (a ccache
+# hit would hide a compile).
+logged_kbp_ks() {
+	: >"$calls"
+	KBP_CC_WRAPPER=none PATH="$bin:$PATH" run kbp_ks -o "$1" "$2"
+	echo "$output"
+}
 
 @test "header change without the build directory: killed during the scan it scans again; the users are the kernel's own; then cached" {
 	local out=$BATS_TEST_TMPDIR/out bin=$BATS_TEST_TMPDIR/bin calls users expected
@@ -67,9 +75,7 @@ kbp_ks_job() { ks_cmd; shell_job "${KS[@]}" "$@"; }
 	sed '0,/return 0;/s//return 1;/' "$K/source/$dc" |
 		diff -u --label "a/$dc" --label "b/$dc" "$K/source/$dc" - >"$nb" || true
 	grep -q '^+.*return 1;' "$nb"
-	: >"$calls"
-	KBP_CC_WRAPPER=none PATH="$bin:$PATH" run kbp_ks -o "$BATS_TEST_TMPDIR/out-nb" "$nb"
-	echo "$output"
+	logged_kbp_ks "$BATS_TEST_TMPDIR/out-nb" "$nb"
 	[ "$status" -eq 3 ]
 	[[ $output != *"listing the objects of this config"* ]]
 	[[ $output == *"$dc: no object of this kernel is built from it"* ]]
@@ -82,9 +88,7 @@ kbp_ks_job() { ks_cmd; shell_job "${KS[@]}" "$@"; }
 	users=$(wc -l <<<"$expected")
 	[ "$users" -gt 3 ]
 
-	: >"$calls"
-	KBP_CC_WRAPPER=none PATH="$bin:$PATH" run kbp_ks -o "$out" "$CORPUS/header-loadavg.patch"
-	echo "$output"
+	logged_kbp_ks "$out" "$CORPUS/header-loadavg.patch"
 	[ "$status" -eq 0 ]
 	[[ $output != *"listing the objects of this config"* ]]
 	[[ $output == *"finding the users among"* ]]
@@ -115,9 +119,7 @@ kbp_ks_job() { ks_cmd; shell_job "${KS[@]}" "$@"; }
 
 	# Again: the scan and the users' dependencies from the cache, the
 	# originals from the cache; gcc compiles only the patched users.
-	: >"$calls"
-	KBP_CC_WRAPPER=none PATH="$bin:$PATH" run kbp_ks -o "$out" "$CORPUS/header-loadavg.patch"
-	echo "$output"
+	logged_kbp_ks "$out" "$CORPUS/header-loadavg.patch"
 	cat "$calls"
 	[ "$status" -eq 0 ]
 	[[ $output != *"listing the objects"* ]]
